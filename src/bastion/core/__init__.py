@@ -1,0 +1,85 @@
+"""Typed data model and protocols shared by every plane; no I/O, no heavy imports.
+
+Every other package speaks in these types: a :class:`GuardRequest` goes in, a
+:class:`GuardResult` with a :class:`Decision` per candidate comes out, and
+backends implement :class:`SignalStore` and :class:`DecisionSink`.
+"""
+
+from bastion.core._errors import BastionError, PolicyError, RequestError, SignalStoreError
+from bastion.core._model import (
+    ACTION_BY_SEVERITY,
+    SEVERITY,
+    Action,
+    BreakerState,
+    BreakerStatus,
+    Candidate,
+    Decision,
+    DecisionRecord,
+    DecisionTable,
+    GuardRequest,
+    GuardResult,
+    ModelRef,
+    Severity,
+    UserContext,
+    validate_request,
+)
+from bastion.core._protocols import (
+    ENTITIES,
+    Clock,
+    DecisionSink,
+    Entity,
+    ManualClock,
+    MemoryDecisionSink,
+    NullDecisionSink,
+    SignalBatch,
+    SignalStore,
+    SystemClock,
+)
+from bastion.core._schema import (
+    NAMESPACES,
+    FieldType,
+    Scalar,
+    SignalField,
+    SignalSchema,
+    coerce_scalar,
+    is_qualified_name,
+)
+
+__all__ = [
+    "ACTION_BY_SEVERITY",
+    "ENTITIES",
+    "NAMESPACES",
+    "SEVERITY",
+    "Action",
+    "BastionError",
+    "BreakerState",
+    "BreakerStatus",
+    "Candidate",
+    "Clock",
+    "Decision",
+    "DecisionRecord",
+    "DecisionSink",
+    "DecisionTable",
+    "Entity",
+    "FieldType",
+    "GuardRequest",
+    "GuardResult",
+    "ManualClock",
+    "MemoryDecisionSink",
+    "ModelRef",
+    "NullDecisionSink",
+    "PolicyError",
+    "RequestError",
+    "Scalar",
+    "Severity",
+    "SignalBatch",
+    "SignalField",
+    "SignalSchema",
+    "SignalStore",
+    "SignalStoreError",
+    "SystemClock",
+    "UserContext",
+    "coerce_scalar",
+    "is_qualified_name",
+    "validate_request",
+]
