@@ -138,6 +138,14 @@ class GuardRequest:
         )
 
 
+_KIND_NAMES: dict[object, str] = {
+    str: "str (a string)",
+    int: "int (an integer)",
+    float: "float (a number)",
+    str | None: "a string or null",
+}
+
+
 def _typed(
     data: Mapping[str, Any], key: str, kind: type, where: str, default: Any = ...
 ) -> Any:
@@ -151,7 +159,7 @@ def _typed(
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if not isinstance(value, kind):
-        raise RequestError(f"{where}.{key}: expected {kind.__name__}, got {value!r}")
+        raise RequestError(f"{where}.{key}: expected {_KIND_NAMES.get(kind, 'a value')}, got {value!r}")
     return value
 
 

@@ -3,7 +3,7 @@
 A rule's ``when`` is a SQL-style boolean expression over ``item.*``,
 ``creator.*``, ``user.*`` and ``request.*`` fields: comparisons, ``AND`` /
 ``OR`` / ``NOT``, ``IN (...)``, ``IS [NOT] NULL``, ``BETWEEN``, arithmetic,
-boolean fields and ``COALESCE``, ``ABS``, ``LEAST``, ``GREATEST``. Missing
+boolean fields and ``COALESCE``, ``NULLIF``, ``ABS``, ``LEAST``, ``GREATEST``. Missing
 signals read as ``NULL`` unless the bundle declares a default, and SQL
 three-valued logic applies: a rule fires only when its condition is true.
 

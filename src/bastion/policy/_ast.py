@@ -13,8 +13,8 @@ from typing import Literal as TLiteral
 
 CompareOp = TLiteral["=", "!=", "<", "<=", ">", ">="]
 ArithOp = TLiteral["+", "-", "*", "/", "%"]
-FunctionName = TLiteral["coalesce", "abs", "least", "greatest"]
-FUNCTIONS: tuple[FunctionName, ...] = ("coalesce", "abs", "least", "greatest")
+FunctionName = TLiteral["coalesce", "abs", "least", "greatest", "nullif"]
+FUNCTIONS: tuple[FunctionName, ...] = ("coalesce", "abs", "least", "greatest", "nullif")
 
 
 @dataclass(frozen=True, slots=True)

@@ -308,8 +308,9 @@ def _strict_bundles(
         try:
             text = target.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
+            reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
             raise doc.error(
-                f"cannot read stricter bundle {str(target)!r}: {error}", path, rule=breaker.id, field="bundle"
+                f"cannot read stricter bundle {str(target)!r}: {reason}", path, rule=breaker.id, field="bundle"
             ) from None
         strict[breaker.id] = parse_bundle(
             text, file=str(target), provided=provided, base_dir=target.parent, _nested=True

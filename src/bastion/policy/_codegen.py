@@ -163,6 +163,8 @@ class _Generator:
     def _call(self, name: str, args: Sequence[Expr]) -> str:
         if name == "abs":
             return f"_abs({self.value(args[0])})"
+        if name == "nullif":
+            return f"_nullif({self.value(args[0])}, {self.value(args[1])})"
         if name in ("least", "greatest"):
             fn = "_fmin" if name == "least" else "_fmax"
             acc = self.value(args[0])

@@ -128,6 +128,9 @@ def _call(name: str, args: list[Value]) -> Value:
         return next((a for a in args if a is not None), None)
     if name == "abs":
         return None if args[0] is None else abs(_num(args[0]))
+    if name == "nullif":
+        first, second = args
+        return None if first is None or first == second else first
     present = [_num(a) for a in args if a is not None]
     if not present:
         return None

@@ -58,6 +58,7 @@ _FUNCTIONS: dict[type[exp.Expression], FunctionName] = {
     exp.Abs: "abs",
     exp.Least: "least",
     exp.Greatest: "greatest",
+    exp.Nullif: "nullif",
 }
 
 
@@ -199,10 +200,14 @@ def _is_null(node: exp.Is, depth: int, *, negated: bool) -> IsNull:
 
 def _call(node: exp.Expression, depth: int) -> Call:
     name = _FUNCTIONS[type(node)]
-    raw_args = [node.this, *node.expressions] if node.this is not None else list(node.expressions)
+    single = node.args.get("expression")
+    raw_args = [a for a in (node.this, single) if isinstance(a, exp.Expression)]
+    raw_args += list(node.expressions)
     args = tuple(_convert(a, depth) for a in raw_args)
     if name == "abs" and len(args) != 1:
         raise PolicyError("ABS takes exactly one argument")
+    if name == "nullif" and len(args) != 2:
+        raise PolicyError("NULLIF takes exactly two arguments")
     if name != "abs" and len(args) < 2:
         raise PolicyError(f"{name.upper()} takes at least two arguments")
     return Call(name, args)

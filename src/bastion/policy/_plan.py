@@ -110,7 +110,7 @@ class CompiledPlan:
             allow_level = np.where(
                 fired[self._allow], self._priority[self._allow, None], np.iinfo(np.int64).min
             ).max(axis=0)
-            effective = fired & (self._priority[:, None] > allow_level[None, :])
+            effective = fired & (self._priority[:, None] >= allow_level[None, :])
             effective[self._allow] = False
         else:
             effective = fired

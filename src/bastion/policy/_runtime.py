@@ -31,6 +31,11 @@ def mod(a: Any, b: Any) -> Any:
     return np.fmod(a, np.where(np.equal(b, 0.0), np.nan, b))
 
 
+def nullif(a: Any, b: Any) -> Any:
+    """``NULLIF`` of two numbers: ``NULL`` (NaN) where they are equal."""
+    return np.where(np.equal(a, b), np.nan, a)
+
+
 def is_none(a: Any) -> Any:
     """Where a string array is ``NULL``."""
     return np.equal(a, None).astype(bool, copy=False)
@@ -79,6 +84,7 @@ NAMESPACE: dict[str, Any] = {
     "_coalesce_str": coalesce_str,
     "_coalesce_bool": coalesce_bool,
     "_abs": np.abs,
+    "_nullif": nullif,
     "_fmin": np.fmin,
     "_fmax": np.fmax,
 }

@@ -35,7 +35,7 @@ def to_sql(node: Expr) -> str:
         case Not(operand):
             return f"(NOT {to_sql(operand)})"
         case Neg(operand):
-            return f"(-{to_sql(operand)})"
+            return f"(- {to_sql(operand)})"  # a space, or "--" starts a SQL comment
         case And(left, right):
             return f"({to_sql(left)} AND {to_sql(right)})"
         case Or(left, right):
@@ -45,7 +45,10 @@ def to_sql(node: Expr) -> str:
             return f"({to_sql(left)} {sql_op} {to_sql(right)})"
         case Arith(op, left, right):
             if op in ("/", "%"):
-                return f"({to_sql(left)} {op} NULLIF({to_sql(right)}, 0))"
+                divisor = to_sql(right)
+                if not (isinstance(right, Call) and right.name == "nullif" and right.args[1] == Const(0.0)):
+                    divisor = f"NULLIF({divisor}, 0)"
+                return f"({to_sql(left)} {op} {divisor})"
             return f"({to_sql(left)} {op} {to_sql(right)})"
         case InList(operand, values, negated):
             word = "NOT IN" if negated else "IN"

@@ -92,6 +92,7 @@ def infer_type(node: Expr, schema: SignalSchema) -> FieldType:
                 if len(set(types)) != 1:
                     raise PolicyError("COALESCE arguments must all have the same type")
                 return types[0]
+            # NULLIF, ABS, LEAST and GREATEST take numbers.
             for arg, t in zip(args, types, strict=True):
                 if t is not FieldType.NUMBER:
                     raise PolicyError(f"{name.upper()} takes numbers; {_show(arg)} is a {t}")
@@ -118,6 +119,8 @@ def nullable(node: Expr, schema: SignalSchema) -> bool:
             return False
         case Arith(op, left, right):
             return op in ("/", "%") or nullable(left, schema) or nullable(right, schema)
+        case Call("nullif", _):
+            return True
         case Call(_, args):
             return all(nullable(a, schema) for a in args)
         case Not(operand) | Neg(operand) | InList(operand):

@@ -1,0 +1,141 @@
+"""Memory, lookup latency and snapshot reload time of ``MemorySignalStore`` at 1M items.
+
+What it measures:
+
+* ``rss_mb``: growth of the process's resident memory from before the store is
+  built to after 1M items x 10 float signals are loaded (in puts of 100k), with
+  the loader's temporaries freed; ids (``item-0000000``) count, since the store
+  keeps them.
+* ``lookup_p50_us`` / ``lookup_p99_us``: one ``lookup`` of a 500-id slate
+  x 5 float columns, over 2,000 repetitions cycling through 64 different random
+  slates of freshly built id strings (as a request parser would hand them over).
+  A second row gives the same with 5% unknown ids.
+* ``snapshot_load_s``: ``MemorySignalStore.open`` of a snapshot written by
+  ``save`` into a temporary directory (save time and size are shown too).
+
+Targets: rss <= 200 MB, lookup well under 40 us, snapshot load well under 2 s.
+
+Run it from the repository root with the project's environment::
+
+    python benchmarks/signal_store_memory.py
+
+The last line of output is machine-readable::
+
+    BENCH signal_store_memory items=1000000 rss_mb=... lookup_p50_us=... lookup_p99_us=... snapshot_load_s=...
+"""
+
+from __future__ import annotations
+
+import gc
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import psutil
+from rich.console import Console
+from rich.table import Table
+
+from bastion.stores import MemorySignalStore
+
+ITEMS = 1_000_000
+SIGNALS = 10
+CHUNK = 100_000
+SLATE = 500
+LOOKUP_KEYS = [f"s{j}" for j in range(5)]
+REPETITIONS = 2_000
+SLATES = 64
+
+
+def item_id(i: int) -> str:
+    """The id of item *i*."""
+    return f"item-{i:07d}"
+
+
+def build(rng: np.random.Generator) -> MemorySignalStore:
+    """1M items x 10 float signals, put in chunks."""
+    store = MemorySignalStore()
+    for start in range(0, ITEMS, CHUNK):
+        stop = min(start + CHUNK, ITEMS)
+        ids = [item_id(i) for i in range(start, stop)]
+        store.put("item", ids, {f"s{j}": rng.random(stop - start) for j in range(SIGNALS)})
+    return store
+
+
+def time_lookups(
+    store: MemorySignalStore, rng: np.random.Generator, unknown: float
+) -> tuple[float, float]:
+    """Median and p99 of one slate lookup, in microseconds."""
+    slates = []
+    for _ in range(SLATES):
+        picks = rng.integers(0, ITEMS, SLATE)
+        slates.append(
+            [item_id(int(i)) if rng.random() >= unknown else f"new-{i}" for i in picks]
+        )
+    for slate in slates:  # warm up
+        store.lookup("item", slate, LOOKUP_KEYS)
+    timings = np.empty(REPETITIONS)
+    clock = time.perf_counter_ns
+    for r in range(REPETITIONS):
+        slate = slates[r % SLATES]
+        started = clock()
+        store.lookup("item", slate, LOOKUP_KEYS)
+        timings[r] = clock() - started
+    return float(np.median(timings)) / 1e3, float(np.percentile(timings, 99)) / 1e3
+
+
+def main() -> None:
+    """Run the benchmark and print a table, then the BENCH line."""
+    process = psutil.Process()
+    rng = np.random.default_rng(0)
+    gc.collect()
+    rss_before = process.memory_info().rss
+
+    started = time.perf_counter()
+    store = build(rng)
+    build_s = time.perf_counter() - started
+    gc.collect()
+    rss_mb = (process.memory_info().rss - rss_before) / 2**20
+
+    p50, p99 = time_lookups(store, rng, unknown=0.0)
+    p50_unknown, p99_unknown = time_lookups(store, rng, unknown=0.05)
+
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "snapshot"
+        started = time.perf_counter()
+        store.save(path)
+        save_s = time.perf_counter() - started
+        size_mb = sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
+        started = time.perf_counter()
+        loaded = MemorySignalStore.open(path)
+        load_s = time.perf_counter() - started
+    probe = [item_id(int(i)) for i in rng.integers(0, ITEMS, SLATE)]
+    expected = store.lookup("item", probe, LOOKUP_KEYS).columns
+    got = loaded.lookup("item", probe, LOOKUP_KEYS).columns
+    if loaded.count("item") != ITEMS or any(
+        not np.array_equal(expected[k], got[k]) for k in LOOKUP_KEYS
+    ):
+        raise SystemExit("the reloaded snapshot differs from the store")
+
+    table = Table(title=f"MemorySignalStore: {ITEMS:,} items x {SIGNALS} float signals")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_column("target", justify="right")
+    table.add_row("build (10 puts of 100k)", f"{build_s:.2f} s", "")
+    table.add_row("RSS growth", f"{rss_mb:.1f} MB", "<= 200 MB")
+    table.add_row(f"lookup {SLATE} ids x 5 cols, p50", f"{p50:.1f} us", "< 40 us")
+    table.add_row(f"lookup {SLATE} ids x 5 cols, p99", f"{p99:.1f} us", "")
+    table.add_row("  same, 5% unknown ids, p50", f"{p50_unknown:.1f} us", "")
+    table.add_row("  same, 5% unknown ids, p99", f"{p99_unknown:.1f} us", "")
+    table.add_row("snapshot save (fsynced)", f"{save_s:.2f} s", "")
+    table.add_row("snapshot size", f"{size_mb:.0f} MB", "")
+    table.add_row("snapshot open", f"{load_s:.2f} s", "< 2 s")
+    Console().print(table)
+    print(
+        f"BENCH signal_store_memory items={ITEMS} rss_mb={rss_mb:.1f} "
+        f"lookup_p50_us={p50:.1f} lookup_p99_us={p99:.1f} snapshot_load_s={load_s:.3f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

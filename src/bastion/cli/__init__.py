@@ -1,0 +1,44 @@
+"""The ``bastion`` command."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from bastion import __version__
+from bastion.cli import _guard, _policy
+from bastion.cli._demo import demo
+
+app = typer.Typer(
+    name="bastion",
+    help="Bastion: a safety operating system for recommendation feeds and LLM applications.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(_policy.app, name="policy")
+app.add_typer(_guard.app, name="guard")
+app.command()(demo)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"bastion {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug messages."),
+) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+def main() -> None:
+    """Entry point of the ``bastion`` console script."""
+    app()
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,451 @@
+"""The in-process guard: a ranked slate in, a safe slate with reasons out.
+
+``apply`` runs: validate -> breaker states -> batched signal lookup -> compiled
+plan -> precedence -> fallbacks -> demote and re-rank -> constraints -> fill
+``slate_size`` -> breaker updates -> decision record. The active bundle, its
+plan and its breakers sit in one immutable object swapped by ``reload``, so a
+request never sees half of a reload.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from bastion.core import (
+    Action,
+    BreakerState,
+    BreakerStatus,
+    Clock,
+    DecisionRecord,
+    DecisionSink,
+    DecisionTable,
+    GuardRequest,
+    GuardResult,
+    NullDecisionSink,
+    PolicyError,
+    RequestError,
+    Severity,
+    SignalStore,
+    SystemClock,
+)
+from bastion.guard._breakers import CircuitBreaker
+from bastion.guard._constraints import _Rule, compile_constraints, fill_slate
+from bastion.policy import Bundle, load_bundle
+from bastion.signals import SignalGatherer
+
+logger = logging.getLogger(__name__)
+
+_BLOCK = np.int8(Severity.BLOCK)
+_DEMOTE = np.int8(Severity.DEMOTE)
+_EMPTY_MATRIX = np.zeros((0, 0), dtype=bool)
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    bundle: Bundle
+    gatherer: SignalGatherer
+    constraints: tuple[_Rule, ...]
+    pool: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Active:
+    main: _Compiled
+    strict: dict[str, _Compiled]
+    breakers: tuple[CircuitBreaker, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Mode:
+    """Which fallbacks the open breakers call for on one request."""
+
+    safe_pool: str | None = None
+    strict: str | None = None
+    fail_closed: str | None = None
+    fail_open: str | None = None
+
+
+class Guard:
+    """Apply a policy bundle to ranked slates, in process.
+
+    Args:
+        bundle: A compiled bundle (see :func:`bastion.policy.load_bundle`).
+        signals: Where item and creator signals come from.
+        sink: Where decision records go; by default nowhere.
+        clock: Time source for breakers and timestamps.
+
+    Raises:
+        PolicyError: The bundle reads a field that *signals* does not provide.
+    """
+
+    def __init__(
+        self,
+        bundle: Bundle,
+        signals: SignalStore,
+        *,
+        sink: DecisionSink | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.signals = signals
+        self.sink: DecisionSink = sink or NullDecisionSink()
+        self.clock: Clock = clock or SystemClock()
+        self._record = not isinstance(self.sink, NullDecisionSink)
+        self._expected_eval_s = 0.0
+        self.reload_failures = 0
+        self._active = self._activate(bundle, previous=None)
+
+    @classmethod
+    def from_file(cls, path: str | Path, signals: SignalStore, **options: object) -> Guard:
+        """Load the bundle at *path*, checked against *signals*' schema."""
+        return cls(load_bundle(path, signals.schema), signals, **options)  # type: ignore[arg-type]
+
+    @property
+    def bundle(self) -> Bundle:
+        """The active bundle."""
+        return self._active.main.bundle
+
+    @property
+    def policy_version(self) -> str:
+        """The active bundle's version hash."""
+        return self._active.main.bundle.version
+
+    def reload(self, source: str | Path | Bundle) -> Bundle:
+        """Swap in a new bundle atomically; on any error keep the current one.
+
+        Breakers whose spec is unchanged keep their state.
+
+        Raises:
+            PolicyError: The new bundle is invalid; the old one stays active.
+        """
+        try:
+            bundle = source if isinstance(source, Bundle) else load_bundle(source, self.signals.schema)
+            active = self._activate(bundle, previous=self._active)
+        except PolicyError:
+            self.reload_failures += 1
+            logger.warning("policy reload refused; keeping %s", self.bundle.short_version, exc_info=True)
+            raise
+        self._active = active
+        logger.info("policy %s %s active", bundle.name, bundle.short_version)
+        return bundle
+
+    def breaker_states(self) -> tuple[BreakerState, ...]:
+        """Every breaker's current state."""
+        now = self.clock.monotonic()
+        return tuple(b.snapshot(now) for b in self._active.breakers)
+
+    def apply(self, request: GuardRequest) -> GuardResult:
+        """Decide a safe slate for *request*.
+
+        Raises:
+            RequestError: The request is malformed (duplicate item ids, a
+                non-finite score, a slate size below 1, a user attribute of
+                the wrong type); nothing is recorded for it.
+        """
+        started = time.perf_counter()
+        active = self._active
+        candidates = request.candidates
+        item_ids = [c.item_id for c in candidates]
+        scores = np.fromiter((c.score for c in candidates), np.float64, len(item_ids))
+        _validate(request, item_ids, scores)
+        now = self.clock.monotonic()
+        mode = _mode(active.breakers, now)
+        if mode.safe_pool is not None:
+            result = self._safe_pool(request, active, item_ids, mode.safe_pool, "safe_pool", started)
+        elif mode.fail_open is not None and not (mode.strict or mode.fail_closed):
+            result = self._pass_through(request, active, item_ids, scores, mode.fail_open, started)
+        else:
+            result = self._decide(request, active, mode, item_ids, scores, started, now)
+        if self._record:
+            self.sink.append([DecisionRecord(request, result, self.clock.wall())])
+        return result
+
+    def _decide(
+        self,
+        request: GuardRequest,
+        active: _Active,
+        mode: _Mode,
+        item_ids: list[str],
+        scores: npt.NDArray[np.float64],
+        started: float,
+        now: float,
+    ) -> GuardResult:
+        compiled = active.strict[mode.strict] if mode.strict else active.main
+        bundle = compiled.bundle
+        plan = bundle.plan
+        budget = bundle.spec.latency_budget
+        size = len(item_ids)
+
+        signals = compiled.gatherer.gather(request, self.signals, item_ids, scores)
+        if budget is not None and _elapsed(started) + self._expected_eval_s > budget.budget:
+            return self._over_budget(request, active, item_ids, scores, started, now)
+        evaluated_at = time.perf_counter()
+        fired = plan.evaluate(signals.values, signals.nulls, size)
+        resolution = plan.resolve(fired)
+        actions = resolution.actions
+        rule_blocks = int(np.count_nonzero(actions == _BLOCK))
+        extra: dict[int, tuple[str, ...]] = {}
+        if mode.fail_closed is not None and signals.missing.any():
+            actions = actions.copy()
+            forced = np.flatnonzero(signals.missing & (actions != _BLOCK))
+            actions[forced] = _BLOCK
+            note = (f"breaker:{mode.fail_closed}",)
+            extra = {int(i): note for i in forced}
+
+        demoted = actions == _DEMOTE
+        factors = np.where(demoted, resolution.factors, 1.0)
+        adjusted = scores
+        if demoted.any():
+            adjusted = np.where(
+                demoted, np.where(scores >= 0, scores * factors, scores / factors), scores
+            )
+        ranks = np.fromiter((c.rank for c in request.candidates), np.int64, size)
+        order = np.lexsort((ranks, -adjusted))
+        order = order[actions[order] != _BLOCK]
+        keys: dict[str, object] = {}
+        for rule in compiled.constraints:
+            if rule.key == "creator":
+                keys["creator"] = signals.creator_ids
+            elif rule.key not in keys:
+                keys[rule.key] = signals.values[rule.key]
+        chosen, notes = fill_slate(order, request.slate_size, compiled.constraints, keys)  # type: ignore[arg-type]
+        out_ranks = np.full(size, -1, dtype=np.int32)
+        out_ranks[chosen] = np.arange(len(chosen), dtype=np.int32)
+        self._expected_eval_s = 0.8 * self._expected_eval_s + 0.2 * (time.perf_counter() - evaluated_at)
+
+        for breaker in active.breakers:
+            watch = breaker.spec.watch
+            if watch == "block_rate":
+                breaker.record(now, rule_blocks, size)
+            elif watch == "missing_signal_rate":
+                breaker.record(now, float(np.count_nonzero(signals.missing)), size)
+            elif watch == "score_psi" and size:
+                breaker.record_scores(now, scores)
+        latency_us = _elapsed(started) * 1e6
+        if budget is not None:
+            self._record_overrun(active, now, latency_us > budget.budget * 1e6)
+        table = DecisionTable(
+            item_ids=item_ids,
+            actions=actions,
+            factors=factors,
+            out_ranks=out_ranks,
+            fired=fired,
+            effective=resolution.effective,
+            rule_ids=plan.rule_ids,
+            rule_labels=plan.labels,
+            extra_rules=extra,
+            constraints=notes,
+        )
+        fallback = None
+        if mode.strict:
+            fallback = f"strict_bundle:{bundle.name}"
+        if mode.fail_closed:
+            fallback = "fail_closed" if fallback is None else f"{fallback}+fail_closed"
+        return GuardResult(
+            request_id=request.request_id,
+            slate=tuple(item_ids[i] for i in chosen),
+            decisions=table,
+            breakers=_states(active.breakers, now),
+            policy_version=bundle.version,
+            fallback=fallback,
+            latency_us=latency_us,
+            signals=signals.values,
+        )
+
+    def _over_budget(
+        self,
+        request: GuardRequest,
+        active: _Active,
+        item_ids: list[str],
+        scores: npt.NDArray[np.float64],
+        started: float,
+        now: float,
+    ) -> GuardResult:
+        budget = active.main.bundle.spec.latency_budget
+        assert budget is not None
+        self._record_overrun(active, now, True)
+        logger.debug("request %s over its latency budget", request.request_id)
+        if budget.fallback == "safe_pool":
+            return self._safe_pool(request, active, item_ids, "latency_budget", "latency_budget:safe_pool", started)
+        return self._pass_through(
+            request, active, item_ids, scores, "latency_budget", started, label="latency_budget:fail_open"
+        )
+
+    def _record_overrun(self, active: _Active, now: float, over: bool) -> None:
+        for breaker in active.breakers:
+            if breaker.spec.watch == "latency_overrun_rate":
+                breaker.record(now, 1.0 if over else 0.0, 1.0)
+
+    def _pass_through(
+        self,
+        request: GuardRequest,
+        active: _Active,
+        item_ids: list[str],
+        scores: npt.NDArray[np.float64],
+        cause: str,
+        started: float,
+        *,
+        label: str = "fail_open",
+    ) -> GuardResult:
+        size = len(item_ids)
+        ranks = np.fromiter((c.rank for c in request.candidates), np.int64, size)
+        chosen = np.lexsort((ranks, -scores))[: request.slate_size]
+        out_ranks = np.full(size, -1, dtype=np.int32)
+        out_ranks[chosen] = np.arange(len(chosen), dtype=np.int32)
+        note = (f"breaker:{cause}" if cause != "latency_budget" else "latency_budget",)
+        return self._fallback_result(
+            request, active, item_ids, np.zeros(size, np.int8), out_ranks, note, label, started
+        )
+
+    def _safe_pool(
+        self,
+        request: GuardRequest,
+        active: _Active,
+        item_ids: list[str],
+        cause: str,
+        label: str,
+        started: float,
+    ) -> GuardResult:
+        pool = active.main.pool
+        pooled = set(pool)
+        size = len(item_ids)
+        in_pool = [i for i, item in enumerate(item_ids) if item in pooled]
+        in_pool.sort(key=lambda i: request.candidates[i].rank)
+        slate_indices = in_pool[: request.slate_size]
+        offered = set(item_ids)
+        extra_items = [p for p in pool if p not in offered][: request.slate_size - len(slate_indices)]
+        actions = np.full(size, _BLOCK, dtype=np.int8)
+        actions[in_pool] = 0
+        out_ranks = np.full(size, -1, dtype=np.int32)
+        out_ranks[slate_indices] = np.arange(len(slate_indices), dtype=np.int32)
+        note = (f"breaker:{cause}" if cause != "latency_budget" else "latency_budget",)
+        result = self._fallback_result(request, active, item_ids, actions, out_ranks, note, label, started)
+        slate = tuple(item_ids[i] for i in slate_indices) + tuple(extra_items)
+        return GuardResult(
+            request_id=result.request_id,
+            slate=slate,
+            decisions=result.decisions,
+            breakers=result.breakers,
+            policy_version=result.policy_version,
+            fallback=result.fallback,
+            latency_us=_elapsed(started) * 1e6,
+        )
+
+    def _fallback_result(
+        self,
+        request: GuardRequest,
+        active: _Active,
+        item_ids: list[str],
+        actions: npt.NDArray[np.int8],
+        out_ranks: npt.NDArray[np.int32],
+        note: tuple[str, ...],
+        label: str,
+        started: float,
+    ) -> GuardResult:
+        size = len(item_ids)
+        table = DecisionTable(
+            item_ids=item_ids,
+            actions=actions,
+            factors=np.ones(size),
+            out_ranks=out_ranks,
+            fired=_EMPTY_MATRIX[:, :size] if size == 0 else np.zeros((0, size), dtype=bool),
+            effective=np.zeros((0, size), dtype=bool),
+            rule_ids=(),
+            rule_labels=(),
+            extra_rules={i: note for i in range(size)},
+        )
+        order = np.argsort(out_ranks[out_ranks >= 0]) if size else np.array([], dtype=np.intp)
+        served = np.flatnonzero(out_ranks >= 0)[order]
+        return GuardResult(
+            request_id=request.request_id,
+            slate=tuple(item_ids[i] for i in served),
+            decisions=table,
+            breakers=_states(active.breakers, self.clock.monotonic()),
+            policy_version=active.main.bundle.version,
+            fallback=label,
+            latency_us=_elapsed(started) * 1e6,
+        )
+
+    def _activate(self, bundle: Bundle, previous: _Active | None) -> _Active:
+        bundle.check_provided(self.signals.schema)
+        for spec in bundle.spec.breakers:
+            if spec.watch == "latency_overrun_rate" and bundle.spec.latency_budget is None:
+                raise PolicyError(
+                    f"breaker {spec.id!r} watches latency_overrun_rate but the bundle has no latency_budget",
+                    file=bundle.file,
+                    rule=spec.id,
+                )
+        kept = {b.spec.id: b for b in (previous.breakers if previous else ())}
+        breakers = tuple(
+            kept[spec.id] if spec.id in kept and kept[spec.id].spec == spec else CircuitBreaker(spec)
+            for spec in bundle.spec.breakers
+        )
+        return _Active(
+            main=_compile(bundle),
+            strict={breaker_id: _compile(b) for breaker_id, b in bundle.strict.items()},
+            breakers=breakers,
+        )
+
+
+def _compile(bundle: Bundle) -> _Compiled:
+    constraints = compile_constraints(bundle.spec.constraints)
+    fields = list(bundle.plan.fields)
+    names = {f.name for f in fields}
+    for rule in constraints:
+        if rule.key != "creator" and rule.key not in names:
+            fields.append(bundle.schema.fields[rule.key])
+            names.add(rule.key)
+    gatherer = SignalGatherer(fields, need_creator_ids=any(r.key == "creator" for r in constraints))
+    return _Compiled(bundle, gatherer, constraints, tuple(bundle.spec.safe_pool))
+
+
+def _validate(request: GuardRequest, item_ids: list[str], scores: npt.NDArray[np.float64]) -> None:
+    if request.slate_size < 1:
+        raise RequestError(f"request {request.request_id!r}: slate_size must be at least 1")
+    if len(set(item_ids)) != len(item_ids):
+        seen: dict[str, int] = {}
+        for position, item_id in enumerate(item_ids):
+            if item_id in seen:
+                raise RequestError(
+                    f"request {request.request_id!r}: duplicate item id {item_id!r} at "
+                    f"candidates {seen[item_id]} and {position}"
+                )
+            seen[item_id] = position
+    if not np.isfinite(scores).all():
+        bad = int(np.flatnonzero(~np.isfinite(scores))[0])
+        raise RequestError(
+            f"request {request.request_id!r}: candidate {bad} ({item_ids[bad]!r}) has a "
+            f"non-finite score ({scores[bad]})"
+        )
+
+
+def _mode(breakers: Sequence[CircuitBreaker], now: float) -> _Mode:
+    if not breakers:
+        return _Mode()
+    found: dict[str, str] = {}
+    for breaker in breakers:
+        if breaker.status(now) is BreakerStatus.OPEN:
+            fallback = breaker.spec.fallback
+            found.setdefault("strict" if fallback == "strict_bundle" else fallback, breaker.spec.id)
+    return _Mode(
+        safe_pool=found.get("safe_pool"),
+        strict=found.get("strict"),
+        fail_closed=found.get("fail_closed"),
+        fail_open=found.get("fail_open"),
+    )
+
+
+def _states(breakers: Sequence[CircuitBreaker], now: float) -> tuple[BreakerState, ...]:
+    return tuple(b.snapshot(now) for b in breakers)
+
+
+def _elapsed(started: float) -> float:
+    return time.perf_counter() - started
+
+

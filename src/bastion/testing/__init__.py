@@ -1,0 +1,22 @@
+"""Public conformance suites that every backend must pass.
+
+A backend's tests call the suite with a factory for fresh instances, the way
+scikit-learn's ``check_estimator`` is used; the suites touch only the protocol,
+so one suite covers every backend, in-process or behind a network::
+
+    from bastion.stores import MemorySignalStore
+    from bastion.testing import check_signal_store
+
+    def test_memory_store_conforms() -> None:
+        check_signal_store(MemorySignalStore)
+
+Each suite raises ``AssertionError`` naming the first check that failed.
+
+:func:`run_case_file` runs table-driven policy cases, the same files that
+``bastion policy test`` runs.
+"""
+
+from bastion.testing._policy_cases import CaseReport, CaseResult, run_case_file, run_cases
+from bastion.testing._signal_store import check_signal_store
+
+__all__ = ["CaseReport", "CaseResult", "check_signal_store", "run_case_file", "run_cases"]
