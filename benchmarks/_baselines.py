@@ -29,6 +29,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from bastion.core import (
     Action,
     FieldType,
@@ -166,8 +168,8 @@ class CelTranslator:
             case Call("coalesce", args):
                 return self._pick(args, lambda a, b, _da, _db: a)
             case Call(name, args):
-                op = "<" if name == "least" else ">"
-                return self._pick(args, lambda a, b, _da, _db: f"({a} {op} {b} ? {a} : {b})")
+                sign = "<" if name == "least" else ">"
+                return self._pick(args, lambda a, b, _da, _db: f"({a} {sign} {b} ? {a} : {b})")
         raise UnsupportedError(f"no CEL value for {node!r}")
 
     def _test(self, node: Expr) -> str:
@@ -388,7 +390,9 @@ class Outcome:
         table = result.decisions
         ids = table.item_ids
         label_rows = [r for r, label in enumerate(table.rule_labels) if label is not None]
-        labelled = table.effective[label_rows].any(axis=0).tolist() if label_rows else []
+        labelled: list[bool] = (
+            np.asarray(table.effective[label_rows].any(axis=0)).tolist() if label_rows else []
+        )
         actions = table.actions.tolist()
         factors = table.factors.tolist()
         demote = _SEVERITY[Action.DEMOTE]
@@ -540,8 +544,7 @@ class _PlainPolicy:
             if c.max_per_creator is not None and c.window is not None:
                 checks.append((creator_ids.__getitem__, c.window - 1, c.max_per_creator))
             elif c.min_gap is not None and c.field is not None:
-                key = c.field.split(".", 1)[1]
-                checks.append((lambda i, key=key: items[i].get(key), c.min_gap - 1, 1))
+                checks.append((_field_of(items, c.field.split(".", 1)[1]), c.min_gap - 1, 1))
         slate: list[int] = []
         waiting: list[int] = []
 
@@ -571,6 +574,13 @@ class _PlainPolicy:
                 break
             slate.append(chosen)
         return slate
+
+
+def _field_of(items: list[Row], key: str) -> Callable[[int], Any]:
+    def value_of(i: int) -> Any:
+        return items[i].get(key)
+
+    return value_of
 
 
 def _python_values(f: SignalField, column: list[Any]) -> list[Any]:
@@ -682,15 +692,16 @@ def _cel_cpp(texts: list[str], combined: bool) -> Callable[[Row], list[bool]]:
 
 def _celpy(texts: list[str], combined: bool) -> Callable[[Row], list[bool]]:
     import celpy
+    from celpy.adapter import json_to_cel as to_cel
 
     env = celpy.Environment()
     programs = [env.program(env.compile(t)) for t in texts]
-    to_cel = celpy.json_to_cel
     if combined:
         program = programs[0]
 
         def evaluate_all(data: Row) -> list[bool]:
-            return [bool(v) for v in program.evaluate({k: to_cel(v) for k, v in data.items()})]
+            result: Any = program.evaluate({k: to_cel(v) for k, v in data.items()})
+            return [bool(v) for v in result]
 
         return evaluate_all
 

@@ -9,7 +9,14 @@ import pytest
 
 import bastion
 
-PACKAGES = ["bastion.core", "bastion.policy", "bastion.signals", "bastion.stores", "bastion.guard", "bastion.testing"]
+PACKAGES = [
+    "bastion.core",
+    "bastion.policy",
+    "bastion.signals",
+    "bastion.stores",
+    "bastion.guard",
+    "bastion.testing",
+]
 
 
 @pytest.mark.parametrize("name", PACKAGES)
@@ -19,16 +26,23 @@ def test_all_lists_every_public_name(name: str) -> None:
     for attribute in exported:
         assert hasattr(module, attribute), f"{name}.__all__ names missing {attribute}"
     public = {
-        attr for attr, value in vars(module).items()
-        if not attr.startswith("_") and not isinstance(value, type(module)) and attr not in ("annotations",)
+        attr
+        for attr, value in vars(module).items()
+        if not attr.startswith("_")
+        and not isinstance(value, type(module))
+        and attr not in ("annotations",)
     }
-    assert public <= exported, f"{name} exposes {sorted(public - exported)} without listing them in __all__"
+    assert public <= exported, (
+        f"{name} exposes {sorted(public - exported)} without listing them in __all__"
+    )
     assert module.__doc__, f"{name} needs a docstring explaining its concept"
 
 
 def test_every_package_is_covered() -> None:
     found = {
-        f"bastion.{m.name}" for m in pkgutil.iter_modules(bastion.__path__) if m.ispkg and m.name != "cli"
+        f"bastion.{m.name}"
+        for m in pkgutil.iter_modules(bastion.__path__)
+        if m.ispkg and m.name != "cli"
     }
     assert found == set(PACKAGES)
 

@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import numpy as np
 import typer
@@ -75,7 +75,9 @@ class _Outage:
                 columns[key] = column
         return SignalBatch(entity, batch.ids, columns, batch.found)
 
-    def put(self, entity: Entity, ids: Sequence[str], columns: Mapping[str, Sequence[object]]) -> None:
+    def put(
+        self, entity: Entity, ids: Sequence[str], columns: Mapping[str, Sequence[object]]
+    ) -> None:
         self.inner.put(entity, ids, columns)
 
 
@@ -85,27 +87,33 @@ def build_catalogue(items: int, creators: int, seed: int) -> MemorySignalStore:
     store = MemorySignalStore(schema=SignalSchema.of(list(STANDARD_SIGNALS)))
     creator_ids = [f"creator-{k:04d}" for k in range(creators)]
     risk = rng.beta(1.2, 6.0, creators)
-    store.put(
-        "creator",
-        creator_ids,
-        {
-            "risk": risk,
-            "verified": list(rng.random(creators) < 0.15),
-            "group": [("newsroom" if rng.random() < 0.03 else "individual") for _ in creator_ids],
-            "followers": np.round(rng.lognormal(7, 2, creators)),
-        },
-    )
-    item_ids = [f"item-{k:05d}" for k in range(items)] + [f"evergreen-{k:03d}" for k in range(1, 11)]
+    creator_columns: dict[str, Any] = {
+        "risk": risk,
+        "verified": list(rng.random(creators) < 0.15),
+        "group": [("newsroom" if rng.random() < 0.03 else "individual") for _ in creator_ids],
+        "followers": np.round(rng.lognormal(7, 2, creators)),
+    }
+    store.put("creator", creator_ids, creator_columns)
+    item_ids = [f"item-{k:05d}" for k in range(items)] + [
+        f"evergreen-{k:03d}" for k in range(1, 11)
+    ]
     n = len(item_ids)
     owner = rng.integers(0, creators, n)
     harm = risk[owner]  # riskier creators post riskier content
-    columns: dict[str, Sequence[object]] = {
+    columns: dict[str, Any] = {
         "creator_id": [creator_ids[o] for o in owner],
         "topic": [TOPICS[t] for t in rng.integers(0, len(TOPICS), n)],
         "mature": list(rng.random(n) < 0.05),
     }
-    for key, scale in (("hate", 0.8), ("violence", 0.7), ("self_harm", 0.5), ("toxicity", 1.2),
-                       ("nsfw", 1.0), ("spam", 0.6), ("misinfo", 1.0)):
+    for key, scale in (
+        ("hate", 0.8),
+        ("violence", 0.7),
+        ("self_harm", 0.5),
+        ("toxicity", 1.2),
+        ("nsfw", 1.0),
+        ("spam", 0.6),
+        ("misinfo", 1.0),
+    ):
         columns[key] = np.clip(rng.beta(0.4, 8.0, n) + scale * harm * rng.random(n), 0.0, 1.0)
     for key in DETECTOR_KEYS:
         values = np.asarray(columns[key], dtype=float)
@@ -122,7 +130,8 @@ def _request(rng: np.random.Generator, number: int, items: int, size: int) -> Gu
     return GuardRequest(
         request_id=f"req-{number:06d}",
         candidates=[
-            Candidate(f"item-{p:05d}", float(s), rank) for rank, (p, s) in enumerate(zip(picks, scores, strict=True))
+            Candidate(f"item-{p:05d}", float(s), rank)
+            for rank, (p, s) in enumerate(zip(picks, scores, strict=True))
         ],
         slate_size=20,
         user=UserContext(
@@ -137,7 +146,10 @@ def _request(rng: np.random.Generator, number: int, items: int, size: int) -> Gu
 def demo(
     requests: Annotated[int, typer.Option(help="Requests per phase.", min=10)] = 2000,
     candidates: Annotated[int, typer.Option(help="Candidates per slate.", min=20)] = 500,
-    policy: Annotated[Path | None, typer.Option(help="Bundle to run (default: examples/policies/feed-safety.yaml).")] = None,
+    policy: Annotated[
+        Path | None,
+        typer.Option(help="Bundle to run (default: examples/policies/feed-safety.yaml)."),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
 ) -> None:
     """Run the guard quickstart: a synthetic feed, then a detector outage and recovery."""
@@ -158,9 +170,22 @@ def demo(
         f"{guard.bundle.short_version}, {items:,} items, {candidates} candidates per slate"
     )
     rng = np.random.default_rng(seed)
-    phases = [("normal traffic", 0.0), ("detector outage (70% of signals missing)", 0.7), ("recovery", 0.0)]
+    phases = [
+        ("normal traffic", 0.0),
+        ("detector outage (70% of signals missing)", 0.7),
+        ("recovery", 0.0),
+    ]
     summary = Table(title="What the guard did")
-    for column in ("phase", "requests", "p50 µs", "p99 µs", "blocked", "demoted", "labelled", "fallbacks", "breakers at end"):
+    for column in (
+        "phase",
+        "p50 µs",
+        "p99 µs",
+        "blocked",
+        "demoted",
+        "labelled",
+        "fallbacks",
+        "breakers at end",
+    ):
         summary.add_column(column)
     fired: Counter[str] = Counter()
     example = None
@@ -180,7 +205,7 @@ def demo(
                 started = time.perf_counter()
                 result = guard.apply(request)
                 latencies[k] = (time.perf_counter() - started) * 1e6
-                clock.advance(0.005)
+                clock.advance(0.05)  # simulated traffic: 20 requests a second
                 actions.update(result.decisions.counts())
                 if result.fallback:
                     fallbacks[result.fallback] += 1
@@ -192,15 +217,14 @@ def demo(
                 progress.advance(task)
             total = sum(actions.values())
             summary.add_row(
-                phase,
-                f"{requests:,}",
+                f"{phase} ({requests:,} requests)",
                 f"{np.median(latencies):.0f}",
                 f"{np.percentile(latencies, 99):.0f}",
                 f"{actions[Action.BLOCK] / total:.1%}",
                 f"{actions[Action.DEMOTE] / total:.1%}",
                 f"{actions[Action.LABEL] / total:.1%}",
                 ", ".join(f"{name} ×{count}" for name, count in fallbacks.items()) or "-",
-                ", ".join(f"{b.breaker_id}={b.status.value}" for b in guard.breaker_states()),
+                "\n".join(f"{b.breaker_id}: {b.status.value}" for b in guard.breaker_states()),
             )
     console.print(summary)
     rules = Table(title="Rules fired (normal traffic)")
@@ -213,6 +237,7 @@ def demo(
         console.print("[bold]One teen's request[/], first 12 candidates:")
         print_result(example, limit=12)
     console.print(
-        "Next: [bold]bastion policy check examples/policies/feed-safety.yaml[/] shows the compiled plan; "
+        "Next: [bold]bastion policy check examples/policies/feed-safety.yaml[/] "
+        "shows the compiled plan; "
         "[bold]bastion policy test[/] runs a bundle's cases."
     )

@@ -21,7 +21,10 @@ app = typer.Typer(help="Apply a policy bundle to ranked slates.", no_args_is_hel
 def apply(
     policy: Annotated[Path, typer.Option(help="The policy bundle (YAML).", show_default=False)],
     signals: Annotated[
-        Path, typer.Option(help="Item signals: Parquet, CSV or JSONL with an 'id' column.", show_default=False)
+        Path,
+        typer.Option(
+            help="Item signals: Parquet, CSV or JSONL with an 'id' column.", show_default=False
+        ),
     ],
     request: Annotated[Path, typer.Option(help="The guard request (JSON).", show_default=False)],
     creators: Annotated[
@@ -46,7 +49,6 @@ def apply(
         print_json(result_to_json(result))
     else:
         print_result(result)
-
 
 
 def _read_request(path: Path) -> GuardRequest:

@@ -8,19 +8,19 @@ from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from bastion.core import BastionError, PolicyError
+from bastion.core import BastionError
 
-console = Console(highlight=False)
+# Logs and pipes get a fixed width instead of Rich's 80 columns, so tables stay readable.
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 130)
 errors = Console(stderr=True, highlight=False)
 
 
 def fail(error: BastionError | str, code: int = 1) -> NoReturn:
     """Print *error* to stderr and exit with *code*."""
-    if isinstance(error, PolicyError):
-        errors.print(f"[bold red]error[/]: {error}")
-    else:
-        errors.print(f"[bold red]error[/]: {error}")
+    # One unwrapped line, so that editors and grep can jump to file:line.
+    errors.print(f"[bold red]error[/]: {escape(str(error))}", soft_wrap=True)
     raise typer.Exit(code)
 
 

@@ -10,7 +10,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 
 from bastion.cli._output import console, fail, print_json
-from bastion.core import BastionError, SignalSchema
+from bastion.core import BastionError, Entity, SignalSchema
 from bastion.policy import Bundle, load_bundle
 from bastion.signals import STANDARD_SIGNALS
 
@@ -25,7 +25,7 @@ def _provided(signals: Path | None) -> SignalSchema:
     from bastion.stores import MemorySignalStore, load_signals
 
     store = MemorySignalStore()
-    entity = "creator" if "creator" in signals.name else "item"
+    entity: Entity = "creator" if "creator" in signals.name else "item"
     load_signals(store, signals, entity=entity)
     return store.schema
 
@@ -35,7 +35,9 @@ def check(
     bundle_file: BundleArg,
     signals: Annotated[
         Path | None,
-        typer.Option(help="Type-check against the fields of this signal file instead of the standard signals."),
+        typer.Option(
+            help="Type-check against this signal file's fields instead of the standard signals."
+        ),
     ] = None,
     plan: Annotated[bool, typer.Option(help="Show the generated plan and its SQL.")] = True,
     json_output: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
@@ -56,7 +58,9 @@ def check(
         f"version {bundle.short_version} — {len(bundle.spec.rules)} rules, "
         f"{len(bundle.spec.constraints)} constraints, {len(bundle.spec.breakers)} breakers"
     )
-    table = Table(title="Rules (precedence: allow over lower priority, then block > demote > label)")
+    table = Table(
+        title="Rules (precedence: allow over lower priority, then block > demote > label)"
+    )
     for column in ("id", "action", "priority", "when"):
         table.add_column(column)
     for rule, sql in zip(bundle.spec.rules, bundle.plan.sql, strict=True):
@@ -102,7 +106,8 @@ def _summary(bundle: Bundle) -> dict[str, object]:
             for r, sql in zip(bundle.spec.rules, bundle.plan.sql, strict=True)
         ],
         "fields": [
-            {"name": f.name, "type": f.type.value, "default": f.default} for f in bundle.read_fields()
+            {"name": f.name, "type": f.type.value, "default": f.default}
+            for f in bundle.read_fields()
         ],
         "constraints": [c.model_dump(exclude_none=True) for c in bundle.spec.constraints],
         "breakers": [b.model_dump(exclude_none=True) for b in bundle.spec.breakers],
@@ -134,7 +139,12 @@ def test_cases(
                 "version": report.bundle.version,
                 "passed": report.passed,
                 "cases": [
-                    {"name": r.name, "line": r.line, "passed": r.passed, "failures": list(r.failures)}
+                    {
+                        "name": r.name,
+                        "line": r.line,
+                        "passed": r.passed,
+                        "failures": list(r.failures),
+                    }
                     for r in report.results
                 ],
             }

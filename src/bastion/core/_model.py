@@ -146,9 +146,7 @@ _KIND_NAMES: dict[object, str] = {
 }
 
 
-def _typed(
-    data: Mapping[str, Any], key: str, kind: type, where: str, default: Any = ...
-) -> Any:
+def _typed(data: Mapping[str, Any], key: str, kind: type, where: str, default: Any = ...) -> Any:
     if key not in data:
         if default is ...:
             raise RequestError(f"{where}.{key}: required field is missing")
@@ -159,7 +157,9 @@ def _typed(
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if not isinstance(value, kind):
-        raise RequestError(f"{where}.{key}: expected {_KIND_NAMES.get(kind, 'a value')}, got {value!r}")
+        raise RequestError(
+            f"{where}.{key}: expected {_KIND_NAMES.get(kind, 'a value')}, got {value!r}"
+        )
     return value
 
 
@@ -184,7 +184,9 @@ def _candidate(data: object, index: int) -> Candidate:
         score=_typed(data, "score", float, where),
         rank=_typed(data, "rank", int, where, default=index),
         creator_id=creator_id,
-        attributions=None if attributions is None else {k: float(v) for k, v in attributions.items()},
+        attributions=None
+        if attributions is None
+        else {k: float(v) for k, v in attributions.items()},
     )
 
 

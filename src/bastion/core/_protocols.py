@@ -49,7 +49,9 @@ class SignalStore(Protocol):
         """
         ...
 
-    def put(self, entity: Entity, ids: Sequence[str], columns: Mapping[str, Sequence[object]]) -> None:
+    def put(
+        self, entity: Entity, ids: Sequence[str], columns: Mapping[str, Sequence[object]]
+    ) -> None:
         """Insert or update rows; a new column is added to the schema with its inferred type."""
         ...
 

@@ -69,7 +69,9 @@ class CircuitBreaker:
                     self._warmup = []
                 return
         assert self._edges is not None
-        counts = np.bincount(np.searchsorted(self._edges, scores, side="right"), minlength=self.spec.bins)
+        counts = np.bincount(
+            np.searchsorted(self._edges, scores, side="right"), minlength=self.spec.bins
+        )
         self._record(now, counts.astype(np.float64))
 
     def snapshot(self, now: float) -> BreakerState:

@@ -83,15 +83,15 @@ def fill_slate(
                 chosen = deferred.pop(position)
                 break
         while chosen is None:
-            candidate = next(stream, None)
-            if candidate is None:
+            pulled = next(stream, None)
+            if pulled is None:
                 break
-            reason = blocking(candidate)
+            reason = blocking(pulled)
             if reason is None:
-                chosen = candidate
+                chosen = pulled
             else:
-                deferred.append(candidate)
-                notes[candidate] = (*notes.get(candidate, ()), reason)
+                deferred.append(pulled)
+                notes[pulled] = (*notes.get(pulled, ()), reason)
         if chosen is None:
             break
         placed.append(chosen)

@@ -19,7 +19,6 @@ import numpy as np
 import numpy.typing as npt
 
 from bastion.core import (
-    Action,
     BreakerState,
     BreakerStatus,
     Clock,
@@ -37,7 +36,7 @@ from bastion.core import (
 )
 from bastion.guard._breakers import CircuitBreaker
 from bastion.guard._constraints import _Rule, compile_constraints, fill_slate
-from bastion.policy import Bundle, load_bundle
+from bastion.policy import Bundle, LatencyBudgetSpec, load_bundle
 from bastion.signals import SignalGatherer
 
 logger = logging.getLogger(__name__)
@@ -125,11 +124,15 @@ class Guard:
             PolicyError: The new bundle is invalid; the old one stays active.
         """
         try:
-            bundle = source if isinstance(source, Bundle) else load_bundle(source, self.signals.schema)
+            bundle = (
+                source if isinstance(source, Bundle) else load_bundle(source, self.signals.schema)
+            )
             active = self._activate(bundle, previous=self._active)
         except PolicyError:
             self.reload_failures += 1
-            logger.warning("policy reload refused; keeping %s", self.bundle.short_version, exc_info=True)
+            logger.warning(
+                "policy reload refused; keeping %s", self.bundle.short_version, exc_info=True
+            )
             raise
         self._active = active
         logger.info("policy %s %s active", bundle.name, bundle.short_version)
@@ -145,8 +148,9 @@ class Guard:
 
         Raises:
             RequestError: The request is malformed (duplicate item ids, a
-                non-finite score, a slate size below 1, a user attribute of
-                the wrong type); nothing is recorded for it.
+                non-finite score, a slate size below 1, or, when the policy
+                runs, a declared user attribute of the wrong type); nothing is
+                recorded for it.
         """
         started = time.perf_counter()
         active = self._active
@@ -157,7 +161,9 @@ class Guard:
         now = self.clock.monotonic()
         mode = _mode(active.breakers, now)
         if mode.safe_pool is not None:
-            result = self._safe_pool(request, active, item_ids, mode.safe_pool, "safe_pool", started)
+            result = self._safe_pool(
+                request, active, active.main.pool, item_ids, mode.safe_pool, "safe_pool", started
+            )
         elif mode.fail_open is not None and not (mode.strict or mode.fail_closed):
             result = self._pass_through(request, active, item_ids, scores, mode.fail_open, started)
         else:
@@ -184,7 +190,9 @@ class Guard:
 
         signals = compiled.gatherer.gather(request, self.signals, item_ids, scores)
         if budget is not None and _elapsed(started) + self._expected_eval_s > budget.budget:
-            return self._over_budget(request, active, item_ids, scores, started, now)
+            return self._over_budget(
+                request, active, compiled.pool, budget, item_ids, scores, started, now
+            )
         evaluated_at = time.perf_counter()
         fired = plan.evaluate(signals.values, signals.nulls, size)
         resolution = plan.resolve(fired)
@@ -214,10 +222,12 @@ class Guard:
                 keys["creator"] = signals.creator_ids
             elif rule.key not in keys:
                 keys[rule.key] = signals.values[rule.key]
-        chosen, notes = fill_slate(order, request.slate_size, compiled.constraints, keys)  # type: ignore[arg-type]
+        chosen, notes = fill_slate(order, request.slate_size, compiled.constraints, keys)
         out_ranks = np.full(size, -1, dtype=np.int32)
         out_ranks[chosen] = np.arange(len(chosen), dtype=np.int32)
-        self._expected_eval_s = 0.8 * self._expected_eval_s + 0.2 * (time.perf_counter() - evaluated_at)
+        self._expected_eval_s = 0.8 * self._expected_eval_s + 0.2 * (
+            time.perf_counter() - evaluated_at
+        )
 
         for breaker in active.breakers:
             watch = breaker.spec.watch
@@ -262,19 +272,33 @@ class Guard:
         self,
         request: GuardRequest,
         active: _Active,
+        pool: tuple[str, ...],
+        budget: LatencyBudgetSpec,
         item_ids: list[str],
         scores: npt.NDArray[np.float64],
         started: float,
         now: float,
     ) -> GuardResult:
-        budget = active.main.bundle.spec.latency_budget
-        assert budget is not None
         self._record_overrun(active, now, True)
         logger.debug("request %s over its latency budget", request.request_id)
         if budget.fallback == "safe_pool":
-            return self._safe_pool(request, active, item_ids, "latency_budget", "latency_budget:safe_pool", started)
+            return self._safe_pool(
+                request,
+                active,
+                pool,
+                item_ids,
+                "latency_budget",
+                "latency_budget:safe_pool",
+                started,
+            )
         return self._pass_through(
-            request, active, item_ids, scores, "latency_budget", started, label="latency_budget:fail_open"
+            request,
+            active,
+            item_ids,
+            scores,
+            "latency_budget",
+            started,
+            label="latency_budget:fail_open",
         )
 
     def _record_overrun(self, active: _Active, now: float, over: bool) -> None:
@@ -307,25 +331,29 @@ class Guard:
         self,
         request: GuardRequest,
         active: _Active,
+        pool: tuple[str, ...],
         item_ids: list[str],
         cause: str,
         label: str,
         started: float,
     ) -> GuardResult:
-        pool = active.main.pool
         pooled = set(pool)
         size = len(item_ids)
         in_pool = [i for i, item in enumerate(item_ids) if item in pooled]
         in_pool.sort(key=lambda i: request.candidates[i].rank)
         slate_indices = in_pool[: request.slate_size]
         offered = set(item_ids)
-        extra_items = [p for p in pool if p not in offered][: request.slate_size - len(slate_indices)]
+        extra_items = [p for p in pool if p not in offered][
+            : request.slate_size - len(slate_indices)
+        ]
         actions = np.full(size, _BLOCK, dtype=np.int8)
         actions[in_pool] = 0
         out_ranks = np.full(size, -1, dtype=np.int32)
         out_ranks[slate_indices] = np.arange(len(slate_indices), dtype=np.int32)
         note = (f"breaker:{cause}" if cause != "latency_budget" else "latency_budget",)
-        result = self._fallback_result(request, active, item_ids, actions, out_ranks, note, label, started)
+        result = self._fallback_result(
+            request, active, item_ids, actions, out_ranks, note, label, started
+        )
         slate = tuple(item_ids[i] for i in slate_indices) + tuple(extra_items)
         return GuardResult(
             request_id=result.request_id,
@@ -377,13 +405,16 @@ class Guard:
         for spec in bundle.spec.breakers:
             if spec.watch == "latency_overrun_rate" and bundle.spec.latency_budget is None:
                 raise PolicyError(
-                    f"breaker {spec.id!r} watches latency_overrun_rate but the bundle has no latency_budget",
+                    f"breaker {spec.id!r} watches latency_overrun_rate, "
+                    "but the bundle has no latency_budget",
                     file=bundle.file,
                     rule=spec.id,
                 )
         kept = {b.spec.id: b for b in (previous.breakers if previous else ())}
         breakers = tuple(
-            kept[spec.id] if spec.id in kept and kept[spec.id].spec == spec else CircuitBreaker(spec)
+            kept[spec.id]
+            if spec.id in kept and kept[spec.id].spec == spec
+            else CircuitBreaker(spec)
             for spec in bundle.spec.breakers
         )
         return _Active(
@@ -447,5 +478,3 @@ def _states(breakers: Sequence[CircuitBreaker], now: float) -> tuple[BreakerStat
 
 def _elapsed(started: float) -> float:
     return time.perf_counter() - started
-
-

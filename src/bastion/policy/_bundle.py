@@ -139,7 +139,9 @@ def parse_bundle(
     """Check and compile a bundle from YAML text (see :func:`load_bundle`)."""
     doc = load_yaml(text, file)
     if not isinstance(doc.data, dict):
-        raise PolicyError("a bundle is a YAML mapping with version, name and rules", file=file, line=1)
+        raise PolicyError(
+            "a bundle is a YAML mapping with version, name and rules", file=file, line=1
+        )
     try:
         spec = BundleSpec.model_validate(doc.data)
     except ValidationError as error:
@@ -149,6 +151,12 @@ def parse_bundle(
     conditions = _conditions(spec, doc, schema)
     _check_constraints(spec, doc, schema)
     _check_fallbacks(spec, doc)
+    if _nested and spec.breakers:
+        raise doc.error(
+            "a stricter bundle's breakers would never run; declare breakers in the main bundle",
+            ("breakers", 0, "id"),
+            rule=spec.breakers[0].id,
+        )
     strict = _strict_bundles(spec, doc, provided, base_dir, nested=_nested)
     read: dict[str, None] = {}
     for condition in conditions:
@@ -183,7 +191,11 @@ def _validation_error(error: ValidationError, doc: LocatedYaml) -> PolicyError:
 def _entry_id(doc: LocatedYaml, loc: tuple[str | int, ...]) -> str | None:
     if len(loc) >= 2 and isinstance(loc[1], int) and isinstance(doc.data, dict):
         entries = doc.data.get(str(loc[0]))
-        if isinstance(entries, list) and loc[1] < len(entries) and isinstance(entries[loc[1]], dict):
+        if (
+            isinstance(entries, list)
+            and loc[1] < len(entries)
+            and isinstance(entries[loc[1]], dict)
+        ):
             entry_id = entries[loc[1]].get("id")
             return str(entry_id) if entry_id is not None else None
     return None
@@ -216,8 +228,18 @@ def _schema(spec: BundleSpec, doc: LocatedYaml, provided: SignalSchema) -> Signa
             )
         known = base.get(name)
         if known is None and name.startswith("request."):
-            raise doc.error(f"{name} is not a request field; request fields are fixed", path, field=name)
+            raise doc.error(
+                f"{name} is not a request field; request fields are fixed", path, field=name
+            )
         ftype = decl.type or (known.type if known else None)
+        if ftype is None and name.startswith(("item.", "creator.")):
+            namespace = name.split(".", 1)[0]
+            have = ", ".join(provided.names(namespace)) or "none"
+            raise doc.error(
+                f"no signal source provides {name} (the sources have {namespace} fields: {have})",
+                path,
+                field=name,
+            )
         if ftype is None:
             raise doc.error(f"{name} is not a known signal; declare its 'type'", path, field=name)
         if known is not None and decl.type is not None and decl.type is not known.type:
@@ -231,7 +253,9 @@ def _schema(spec: BundleSpec, doc: LocatedYaml, provided: SignalSchema) -> Signa
         except ValueError as error:
             raise doc.error(f"default of {name}: {error}", (*path, "default"), field=name) from None
         declared.append(
-            SignalField(name, ftype, default, decl.description or (known.description if known else ""))
+            SignalField(
+                name, ftype, default, decl.description or (known.description if known else "")
+            )
         )
     return base.merged(SignalSchema.of(declared))
 
@@ -243,7 +267,9 @@ def _conditions(spec: BundleSpec, doc: LocatedYaml, schema: SignalSchema) -> tup
             condition = parse_expression(rule.when)
             check_condition(condition, schema)
         except PolicyError as error:
-            raise doc.error(error.message, ("rules", index, "when"), rule=rule.id, field="when") from None
+            raise doc.error(
+                error.message, ("rules", index, "when"), rule=rule.id, field="when"
+            ) from None
         conditions.append(condition)
     return tuple(conditions)
 
@@ -256,7 +282,9 @@ def _check_constraints(spec: BundleSpec, doc: LocatedYaml, schema: SignalSchema)
         path = ("constraints", index, "field")
         spec_field = schema.get(name)
         if spec_field is None:
-            raise doc.error(unknown_field_message(name, schema), path, rule=constraint.id, field="field")
+            raise doc.error(
+                unknown_field_message(name, schema), path, rule=constraint.id, field="field"
+            )
         if spec_field.namespace != "item" or spec_field.type is FieldType.BOOL:
             raise doc.error(
                 f"min_gap needs an item field holding a string or number, not {name}",
@@ -310,7 +338,10 @@ def _strict_bundles(
         except (OSError, UnicodeDecodeError) as error:
             reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
             raise doc.error(
-                f"cannot read stricter bundle {str(target)!r}: {reason}", path, rule=breaker.id, field="bundle"
+                f"cannot read stricter bundle {str(target)!r}: {reason}",
+                path,
+                rule=breaker.id,
+                field="bundle",
             ) from None
         strict[breaker.id] = parse_bundle(
             text, file=str(target), provided=provided, base_dir=target.parent, _nested=True

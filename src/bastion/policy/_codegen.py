@@ -122,8 +122,10 @@ class _Generator:
                 a = self.value(operand)
                 if self.type_of(operand) is FieldType.STRING:
                     members = frozenset(str(c.value) for c in values)
-                    found = f"_B({a} in {members!r})" if is_scalar(operand) else (
-                        f"_isin_str({a}, {members!r})"
+                    found = (
+                        f"_B({a} in {members!r})"
+                        if is_scalar(operand)
+                        else (f"_isin_str({a}, {members!r})")
                     )
                 else:
                     found = f"_isin_num({a}, {tuple(float(c.value) for c in values)!r})"
@@ -145,7 +147,8 @@ class _Generator:
         kind = self.type_of(node.left)
         op = "==" if node.op == "=" else node.op
         base = f"({a} {op} {b})"
-        if kind is not FieldType.NUMBER and is_scalar(node):
+        if is_scalar(node):
+            # Per-request and constant comparisons can give a Python bool, where ~True == -2.
             base = f"_B{base}"
         left_nullable = nullable(node.left, self.schema)
         right_nullable = nullable(node.right, self.schema)

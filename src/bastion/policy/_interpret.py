@@ -38,11 +38,11 @@ def evaluate_row(node: Expr, row: Mapping[str, object]) -> Value:
         case Const(value):
             return value
         case Not(operand):
-            value = evaluate_row(operand, row)
-            return None if value is None else not value
+            inner = evaluate_row(operand, row)
+            return None if inner is None else not inner
         case Neg(operand):
-            value = evaluate_row(operand, row)
-            return None if value is None else -_num(value)
+            inner = evaluate_row(operand, row)
+            return None if inner is None else -_num(inner)
         case And(left, right):
             a, b = evaluate_row(left, row), evaluate_row(right, row)
             if a is False or b is False:
@@ -58,10 +58,10 @@ def evaluate_row(node: Expr, row: Mapping[str, object]) -> Value:
         case Arith(op, left, right):
             return _arith(op, evaluate_row(left, row), evaluate_row(right, row))
         case InList(operand, values, negated):
-            value = evaluate_row(operand, row)
-            if value is None:
+            subject = evaluate_row(operand, row)
+            if subject is None:
                 return None
-            found = any(value == v.value for v in values)
+            found = any(subject == v.value for v in values)
             return not found if negated else found
         case IsNull(operand, negated):
             is_null = evaluate_row(operand, row) is None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import cast
 
 from sqlglot import exp, parse
 from sqlglot.errors import ParseError, TokenError
@@ -71,7 +72,9 @@ def parse_expression(text: str) -> Expr:
     if not isinstance(text, str) or not text.strip():
         raise PolicyError("the condition is empty")
     if len(text) > MAX_LENGTH:
-        raise PolicyError(f"the condition is {len(text)} characters long; the limit is {MAX_LENGTH}")
+        raise PolicyError(
+            f"the condition is {len(text)} characters long; the limit is {MAX_LENGTH}"
+        )
     try:
         trees = [t for t in parse(text, read="duckdb") if t is not None]
     except (ParseError, TokenError) as error:
@@ -80,7 +83,7 @@ def parse_expression(text: str) -> Expr:
         raise PolicyError("the condition is nested too deeply") from None
     if len(trees) != 1:
         raise PolicyError("a condition is exactly one expression")
-    return _convert(trees[0], 0)
+    return _convert(cast(exp.Expression, trees[0]), 0)
 
 
 def _first_error(error: Exception) -> str:
@@ -153,8 +156,7 @@ def _field(node: exp.Column) -> Field:
     if len(parts) != 2:
         hint = "; did you mean item." + parts[0] + "?" if len(parts) == 1 else ""
         raise PolicyError(
-            f"field {node.sql()!r} must be qualified by a namespace "
-            f"({', '.join(NAMESPACES)}){hint}"
+            f"field {node.sql()!r} must be qualified by a namespace ({', '.join(NAMESPACES)}){hint}"
         )
     namespace, name = parts
     if namespace.lower() not in NAMESPACES:

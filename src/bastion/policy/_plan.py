@@ -85,7 +85,9 @@ class CompiledPlan:
         """Each rule's label (``None`` for rules that do not label)."""
         return tuple(r.label for r in self.rules)
 
-    def evaluate(self, values: Mapping[str, Any], nulls: Mapping[str, Any], size: int) -> BoolMatrix:
+    def evaluate(
+        self, values: Mapping[str, Any], nulls: Mapping[str, Any], size: int
+    ) -> BoolMatrix:
         """Which rules fire for which item: a ``(rules, size)`` boolean matrix.
 
         Args:

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+_NONE: Any = None  # numpy's stubs do not accept a literal None in np.equal
 TRUE = np.True_
 FALSE = np.False_
 
@@ -38,7 +39,7 @@ def nullif(a: Any, b: Any) -> Any:
 
 def is_none(a: Any) -> Any:
     """Where a string array is ``NULL``."""
-    return np.equal(a, None).astype(bool, copy=False)
+    return np.asarray(np.equal(a, _NONE), dtype=bool)
 
 
 def isin_str(a: Any, values: frozenset[str]) -> Any:

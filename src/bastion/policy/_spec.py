@@ -101,7 +101,9 @@ class ConstraintSpec(_Spec):
         if self.max_per_creator is not None and (self.window is None or self.field is not None):
             raise ValueError("'max_per_creator' needs 'window' (and takes no 'field')")
         if self.min_gap is not None and (self.field is None or self.window is not None):
-            raise ValueError("'min_gap' needs 'field', for example item.topic (and takes no 'window')")
+            raise ValueError(
+                "'min_gap' needs 'field', for example item.topic (and takes no 'window')"
+            )
         return self
 
 
@@ -128,13 +130,17 @@ class BreakerSpec(_Spec):
     @model_validator(mode="after")
     def _fallback_fields(self) -> BreakerSpec:
         if (self.fallback == "strict_bundle") != (self.bundle is not None):
-            raise ValueError("'bundle' (a path to the stricter bundle) goes with fallback strict_bundle")
+            raise ValueError(
+                "'bundle' (a path to the stricter bundle) goes with fallback strict_bundle"
+            )
         if self.watch != "score_psi" and self.reference is not None:
             raise ValueError("'reference' (reference scores) only applies to watch: score_psi")
         if self.watch != "score_psi" and self.trip_above > 1.0:
             raise ValueError(f"{self.watch} is a rate; 'trip_above' must be between 0 and 1")
         if self.reference is not None and len(self.reference) < 2 * self.bins:
-            raise ValueError(f"'reference' needs at least {2 * self.bins} scores for {self.bins} bins")
+            raise ValueError(
+                f"'reference' needs at least {2 * self.bins} scores for {self.bins} bins"
+            )
         return self
 
 

@@ -46,7 +46,11 @@ def to_sql(node: Expr) -> str:
         case Arith(op, left, right):
             if op in ("/", "%"):
                 divisor = to_sql(right)
-                if not (isinstance(right, Call) and right.name == "nullif" and right.args[1] == Const(0.0)):
+                if not (
+                    isinstance(right, Call)
+                    and right.name == "nullif"
+                    and right.args[1] == Const(0.0)
+                ):
                     divisor = f"NULLIF({divisor}, 0)"
                 return f"({to_sql(left)} {op} {divisor})"
             return f"({to_sql(left)} {op} {to_sql(right)})"

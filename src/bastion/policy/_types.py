@@ -63,9 +63,7 @@ def infer_type(node: Expr, schema: SignalSchema) -> FieldType:
         case Compare(op, left, right):
             lt, rt = infer_type(left, schema), infer_type(right, schema)
             if lt is not rt:
-                raise PolicyError(
-                    f"cannot compare {_show(left)} ({lt}) with {_show(right)} ({rt})"
-                )
+                raise PolicyError(f"cannot compare {_show(left)} ({lt}) with {_show(right)} ({rt})")
             if lt is not FieldType.NUMBER and op not in ("=", "!="):
                 raise PolicyError(f"{lt} values can only be compared with = or !=, not {op}")
             return FieldType.BOOL
@@ -77,10 +75,10 @@ def infer_type(node: Expr, schema: SignalSchema) -> FieldType:
             ot = infer_type(operand, schema)
             if ot is FieldType.BOOL:
                 raise PolicyError("IN is for numbers and strings; test a boolean with = or NOT")
-            for value in values:
-                if const_type(value.value) is not ot:
+            for member in values:
+                if const_type(member.value) is not ot:
                     raise PolicyError(
-                        f"IN list value {value.value!r} is not a {ot} like {_show(operand)}"
+                        f"IN list value {member.value!r} is not a {ot} like {_show(operand)}"
                     )
             return FieldType.BOOL
         case IsNull(operand):
@@ -133,7 +131,9 @@ def nullable(node: Expr, schema: SignalSchema) -> bool:
 def is_scalar(node: Expr) -> bool:
     """Whether *node* reads only per-request fields (``user.*``, ``request.*``)."""
     return all(
-        sub.name.split(".", 1)[0] in SCALAR_NAMESPACES for sub in walk(node) if isinstance(sub, Field)
+        sub.name.split(".", 1)[0] in SCALAR_NAMESPACES
+        for sub in walk(node)
+        if isinstance(sub, Field)
     )
 
 

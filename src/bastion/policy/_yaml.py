@@ -64,7 +64,11 @@ def load_yaml(text: str, file: str | None = None) -> LocatedYaml:
 
 
 def _build(
-    node: yaml.Node, path: Path, lines: dict[Path, int], constructor: yaml.SafeLoader, file: str | None
+    node: yaml.Node,
+    path: Path,
+    lines: dict[Path, int],
+    constructor: yaml.SafeLoader,
+    file: str | None,
 ) -> Any:
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
@@ -73,7 +77,9 @@ def _build(
             key = _scalar(key_node, constructor, file)
             if not isinstance(key, str | int | float | bool):
                 raise PolicyError(
-                    "mapping keys must be plain values", file=file, line=key_node.start_mark.line + 1
+                    "mapping keys must be plain values",
+                    file=file,
+                    line=key_node.start_mark.line + 1,
                 )
             key_text = str(key) if not isinstance(key, str) else key
             if key_text in result:
@@ -93,9 +99,7 @@ def _build(
 
 def _scalar(node: yaml.Node, constructor: yaml.SafeLoader, file: str | None) -> Any:
     if not isinstance(node, yaml.ScalarNode):
-        raise PolicyError(
-            "expected a plain value here", file=file, line=node.start_mark.line + 1
-        )
+        raise PolicyError("expected a plain value here", file=file, line=node.start_mark.line + 1)
     try:
         return constructor.construct_object(node, deep=True)
     except yaml.YAMLError as error:

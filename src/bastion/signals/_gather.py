@@ -24,6 +24,7 @@ from bastion.core import (
     coerce_scalar,
 )
 
+_NONE: Any = None  # numpy's stubs do not accept a literal None in np.equal
 _REQUEST_ITEM_FIELDS = ("item.score", "item.rank", "item.creator_id")
 
 
@@ -93,7 +94,7 @@ class SignalGatherer:
         if self.need_creator_ids:
             creator_ids = np.array(from_request, dtype=object)
             if batch is not None and "creator_id" in batch.columns:
-                unknown = np.equal(creator_ids, None)
+                unknown = _is_none(creator_ids)
                 creator_ids[unknown] = batch.columns["creator_id"][unknown]
         if batch is not None:
             for f in self.item_fields:
@@ -122,6 +123,10 @@ class SignalGatherer:
         return SlateSignals(values=values, nulls=nulls, missing=missing, creator_ids=creator_ids)
 
 
+def _is_none(column: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
+    return np.asarray(np.equal(column, _NONE), dtype=bool)
+
+
 def _prepare(
     f: SignalField,
     column: npt.NDArray[Any],
@@ -129,7 +134,7 @@ def _prepare(
     nulls: dict[str, Any],
 ) -> Any:
     if f.type is FieldType.STRING:
-        absent = np.equal(column, None).astype(bool, copy=False)
+        absent = _is_none(column)
         missing |= absent
         return _fill_strings(column, f, absent)
     absent = ~np.isfinite(column)
@@ -151,7 +156,7 @@ def _fill_strings(
     if f.default is None:
         return column
     if absent is None:
-        absent = np.equal(column, None).astype(bool, copy=False)
+        absent = _is_none(column)
     if absent.any():
         column = column.copy()
         column[absent] = f.default

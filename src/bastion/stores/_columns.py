@@ -27,7 +27,8 @@ _PLAIN_NUMBERS = frozenset({int, float})
 _PLAIN_NUMBERS_OR_NONE = frozenset({int, float, type(None)})
 
 FloatArray = npt.NDArray[np.float64]
-CodeArray = npt.NDArray[np.int32]
+ColumnValues = Sequence[object] | npt.NDArray[Any]
+"""What ``put`` accepts for one column: a sequence of values, or a NumPy array."""
 
 
 class BadValueError(Exception):
@@ -60,7 +61,7 @@ def _is_nan(value: object) -> bool:
     return isinstance(value, float | np.floating) and math.isnan(value)
 
 
-def infer_type(values: Sequence[object]) -> FieldType:
+def infer_type(values: ColumnValues) -> FieldType:
     """The type of a new column, from its first value that is not missing.
 
     Bools give ``BOOL``, ints and floats ``NUMBER``, strings ``STRING``; a column
@@ -85,7 +86,7 @@ def infer_type(values: Sequence[object]) -> FieldType:
 
 
 def encode(
-    values: Sequence[object], ftype: FieldType, known: Mapping[str, int] | None = None
+    values: ColumnValues, ftype: FieldType, known: Mapping[str, int] | None = None
 ) -> Encoded:
     """Validate *values* against *ftype* and convert them to a column array.
 
@@ -101,11 +102,10 @@ def encode(
         return _encode_strings(values, known or {})
     if isinstance(values, np.ndarray) and values.dtype.kind in "biuf":
         return Encoded(ftype, _encode_numeric_array(values, ftype))
-    if isinstance(values, np.ndarray):
-        values = values.tolist()
+    plain: Sequence[object] = values.tolist() if isinstance(values, np.ndarray) else values
     if ftype is FieldType.NUMBER:
-        return Encoded(ftype, _finite(_encode_numbers(values)))
-    return Encoded(ftype, _encode_bools(values))
+        return Encoded(ftype, _finite(_encode_numbers(plain)))
+    return Encoded(ftype, _encode_bools(plain))
 
 
 def _finite(array: FloatArray) -> FloatArray:
@@ -164,7 +164,7 @@ def _encode_bools(values: Sequence[object]) -> FloatArray:
     return out
 
 
-def _encode_strings(values: Sequence[object], known: Mapping[str, int]) -> Encoded:
+def _encode_strings(values: ColumnValues, known: Mapping[str, int]) -> Encoded:
     if isinstance(values, np.ndarray):
         values = values.tolist()
     new: dict[str, int] = {}

@@ -158,9 +158,10 @@ def _read_entity(directory: Path, entity: str, spec: dict[str, Any], where: str)
     count = _expect(spec.get("count"), int, where, f"{entity}.count")
     ids_path = directory / _file_name(spec.get("ids"), where, f"{entity}.ids")
     ids = _read_json(ids_path, "a list of ids")
-    if not isinstance(ids, list) or len(ids) != count or not all(isinstance(i, str) for i in ids):
+    if not isinstance(ids, list) or len(ids) != count or not set(map(type, ids)) <= {str}:
         raise SignalStoreError(f"{ids_path}: expected a list of {count} string ids")
-    if len(set(ids)) != count:
+    index = dict(zip(ids, range(count), strict=True))
+    if len(index) != count:
         raise SignalStoreError(f"{ids_path}: ids are not unique")
     fields: list[SignalField] = []
     arrays: dict[str, npt.NDArray[Any]] = {}
@@ -186,7 +187,7 @@ def _read_entity(directory: Path, entity: str, spec: dict[str, Any], where: str)
                 directory / name, arrays[signal_field.key], array_path
             )
         fields.append(signal_field)
-    return EntityData(ids, fields, arrays, categories)
+    return EntityData(ids, fields, arrays, categories, index)
 
 
 def _read_array(array_path: Path, ftype: FieldType, count: int) -> npt.NDArray[Any]:

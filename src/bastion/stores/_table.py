@@ -20,6 +20,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -67,13 +68,16 @@ class EntityData:
     """The plain contents of one entity, as written to and read from a snapshot.
 
     ``arrays`` holds exactly one value (or code) per id; ``categories`` the
-    category strings of each string column, in code order.
+    category strings of each string column, in code order. ``index`` (id ->
+    row), when the reader has already built it to check that ids are unique,
+    saves building it twice (a quarter of the time to open 1M ids).
     """
 
     ids: list[str]
     fields: list[SignalField]
     arrays: dict[str, npt.NDArray[Any]]
     categories: dict[str, list[str]]
+    index: dict[str, int] | None = None
 
 
 def _missing(ftype: FieldType) -> float | int:
@@ -114,6 +118,7 @@ class Table:
         self.fields: dict[str, SignalField] = {}
         # Writer-side only: the code of each category of each string column.
         self.codes: dict[str, dict[str, int]] = {}
+        self._all_known = True  # a hint for the next lookup; races on it are harmless
 
     # -- reading ----------------------------------------------------------------
 
@@ -139,11 +144,26 @@ class Table:
     ) -> tuple[npt.NDArray[np.intp], list[tuple[str, Column, npt.NDArray[Any]]]]:
         columns = state.columns
         picked = [(key, columns.get(key)) for key in keys]
-        # Materialise the row list before NumPy sees it: np.fromiter over the map
-        # interleaves NumPy work with the dict probes and, with a cold cache
-        # (1M ids, a new slate per call), makes the lookup 1.7x slower.
-        found_rows = list(map(self.index.get, ids, repeat(-1)))
-        rows = np.fromiter(found_rows, dtype=np.intp, count=len(found_rows))
+        index = self.index
+        count = len(ids)
+        got: tuple[int, ...] | None = None
+        # itemgetter over the whole slate beats dict.get per id by ~30% (1M ids,
+        # a new 500-id slate per call: ~140 us vs ~195 us; hot cache: 13 vs 19 us)
+        # but fails on the first unknown id, so after a failure use get until a
+        # slate comes back complete. The row list is built before NumPy sees it:
+        # np.fromiter over the lazy map interleaves NumPy work with the dict
+        # probes and is 1.7x slower with a cold cache.
+        if self._all_known and count > 1:
+            try:
+                got = itemgetter(*ids)(index)
+            except KeyError:
+                self._all_known = False
+        if got is not None:
+            rows = np.fromiter(got, dtype=np.intp, count=count)
+        else:
+            rows = np.fromiter(list(map(index.get, ids, repeat(-1))), dtype=np.intp, count=count)
+            if count > 1 and not self._all_known and rows.min() >= 0:
+                self._all_known = True
         raw: list[tuple[str, Column, npt.NDArray[Any]]] = []
         for key, column in picked:
             if column is None:
@@ -288,7 +308,7 @@ class Table:
         """Rebuild a table from snapshot contents (already validated)."""
         table = cls(entity)
         n = len(data.ids)
-        table.index = dict(zip(data.ids, range(n), strict=True))
+        table.index = data.index or dict(zip(data.ids, range(n), strict=True))
         columns: dict[str, Column] = {}
         for signal_field in data.fields:
             key = signal_field.key

@@ -263,7 +263,7 @@ def _compare(
             have = actual[key]
             same = (
                 math.isclose(float(value), float(have), rel_tol=1e-9)
-                if key == "factor" and isinstance(value, int | float)
+                if key == "factor" and isinstance(value, int | float) and isinstance(have, float)
                 else value == have
             )
             if not same:

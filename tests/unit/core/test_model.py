@@ -8,11 +8,11 @@ import pytest
 from bastion.core import (
     Action,
     DecisionTable,
+    FieldType,
     GuardRequest,
     PolicyError,
     RequestError,
     SignalField,
-    FieldType,
 )
 
 REQUEST = {
@@ -32,7 +32,9 @@ def test_request_from_dict() -> None:
     request = GuardRequest.from_dict(REQUEST)
     assert request.model.version == "v3" and request.surface == "explore"
     assert request.user.attributes == {"is_minor": True}
-    assert request.candidates[0].score == 1.0 and request.candidates[0].attributions == {"watch": 0.7}
+    assert request.candidates[0].score == 1.0 and request.candidates[0].attributions == {
+        "watch": 0.7
+    }
     assert request.candidates[1].rank == 1 and request.candidates[1].creator_id == "c9"
 
 
@@ -43,8 +45,14 @@ def test_request_from_dict() -> None:
         ({"slate_size": True}, "request.slate_size: expected an integer"),
         ({"candidates": {}}, "request.candidates: expected a list"),
         ({"candidates": [{"score": 1}]}, "request.candidates[0].item_id: required"),
-        ({"candidates": [{"item_id": "a", "score": "high"}]}, "request.candidates[0].score: expected float"),
-        ({"candidates": [{"item_id": "a", "score": 1, "attributions": {"x": "y"}}]}, "attributions"),
+        (
+            {"candidates": [{"item_id": "a", "score": "high"}]},
+            "request.candidates[0].score: expected float",
+        ),
+        (
+            {"candidates": [{"item_id": "a", "score": 1, "attributions": {"x": "y"}}]},
+            "attributions",
+        ),
         ({"user": {"age_band": 17}}, "request.user.age_band"),
         ({"user": {"nested": {"a": 1}}}, "request.user.nested"),
         ({"extra": 1}, "unknown field(s) extra"),

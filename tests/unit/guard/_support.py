@@ -81,7 +81,7 @@ def cands(*items: tuple[str, float] | tuple[str, float, str | None]) -> list[Can
     """Candidates in ranker order: ``(item_id, score[, creator_id])``, rank = position."""
     out = []
     for rank, item in enumerate(items):
-        creator = item[2] if len(item) == 3 else None  # type: ignore[misc]
+        creator = item[2] if len(item) == 3 else None
         out.append(Candidate(item[0], item[1], rank, creator_id=creator))
     return out
 

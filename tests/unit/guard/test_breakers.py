@@ -7,10 +7,13 @@ from typing import Any
 
 import numpy as np
 import pytest
+from pydantic import ValidationError
 
-from bastion.core import BreakerStatus
+from bastion.core import BreakerStatus, Candidate, GuardRequest, ManualClock
 from bastion.guard import CircuitBreaker
 from bastion.policy import BreakerSpec
+
+from ._support import cands, make_guard, make_store, request
 
 T0 = 1_000.0
 
@@ -254,22 +257,16 @@ def test_psi_warm_up_from_the_same_distribution_stays_closed() -> None:
 
 
 def test_psi_breaker_spec_needs_enough_reference_scores() -> None:
-    from pydantic import ValidationError
-
     with pytest.raises(ValidationError, match="reference"):
         psi_breaker(reference=[0.1, 0.2, 0.3])
 
 
 def test_reference_only_for_score_psi() -> None:
-    from pydantic import ValidationError
-
     with pytest.raises(ValidationError, match="reference"):
         rate_breaker(reference=REFERENCE)
 
 
 def test_rate_threshold_must_be_a_rate() -> None:
-    from pydantic import ValidationError
-
     with pytest.raises(ValidationError, match="trip_above"):
         rate_breaker(trip_above=1.5)
 
@@ -328,3 +325,83 @@ def test_concurrent_scores_add_up() -> None:
     state = breaker.snapshot(T0)
     assert state.events == 8_000
     assert state.status is BreakerStatus.CLOSED
+
+
+# -- through the Guard -----------------------------------------------------------
+
+GUARDED = """
+rules:
+  - id: hate
+    when: item.hate >= 0.9
+    action: block
+breakers:
+  - id: blocks
+    watch: block_rate
+    over: 60s
+    trip_above: 0.9
+    min_events: 1000
+    fallback: fail_open
+  - id: missing
+    watch: missing_signal_rate
+    over: 60s
+    trip_above: 0.9
+    min_events: 1000
+    fallback: fail_closed
+"""
+
+
+def test_guard_feeds_block_and_missing_rates() -> None:
+    clock = ManualClock()
+    store = make_store({"bad": {"hate": 0.95}, "ok": {"hate": 0.0}})
+    guard = make_guard(GUARDED, store, clock=clock)
+    result = guard.apply(request(cands(("bad", 0.9), ("ok", 0.8), ("m1", 0.7), ("m2", 0.6))))
+    blocks, missing = result.breakers
+    assert (blocks.breaker_id, blocks.events, blocks.value) == ("blocks", 4, 0.25)
+    assert (missing.breaker_id, missing.events, missing.value) == ("missing", 4, 0.5)
+    assert blocks.fallback == "fail_open"
+    clock.advance(30)
+    guard.apply(request(cands(("bad", 0.9), ("m1", 0.7))))
+    blocks, missing = guard.breaker_states()
+    assert blocks.events == missing.events == 6
+    assert blocks.value == pytest.approx(2 / 6)
+    assert missing.value == pytest.approx(3 / 6)
+    clock.advance(45)  # the first request is now older than the window
+    blocks, missing = guard.breaker_states()
+    assert (blocks.events, missing.events) == (2, 2)
+
+
+def test_guard_feeds_score_psi_after_warm_up() -> None:
+    body = """
+breakers:
+  - id: drift
+    watch: score_psi
+    over: 5m
+    trip_above: 0.25
+    min_events: 100
+    warmup_events: 200
+    fallback: fail_open
+    cooldown: 60s
+"""
+    clock = ManualClock()
+    guard = make_guard(body, make_store(), clock=clock)
+
+    def scores(low: float, high: float) -> GuardRequest:
+        values = np.linspace(high, low, 50)
+        return request([Candidate(f"i{k}", float(v), k) for k, v in enumerate(values)])
+
+    for _ in range(4):
+        assert guard.apply(scores(0.0, 1.0)).fallback is None
+    assert guard.breaker_states()[0].events == 0  # all four were the warm-up
+    for _ in range(2):
+        guard.apply(scores(0.0, 1.0))
+    state = guard.breaker_states()[0]
+    assert (state.status, state.events) == (BreakerStatus.CLOSED, 100)
+    assert state.value < 0.05
+    guard.apply(scores(0.9, 1.0))
+    guard.apply(scores(0.9, 1.0))
+    assert guard.breaker_states()[0].status is BreakerStatus.OPEN
+    assert guard.apply(scores(0.0, 1.0)).fallback == "fail_open"
+    clock.advance(60)
+    assert guard.apply(scores(0.0, 1.0)).fallback is None
+    guard.apply(scores(0.0, 1.0))
+    assert guard.breaker_states()[0].status is BreakerStatus.CLOSED

@@ -13,7 +13,10 @@ from bastion.core import (
     Action,
     BreakerStatus,
     Candidate,
+    Entity,
+    GuardRequest,
     ManualClock,
+    PolicyError,
     SignalBatch,
     SignalSchema,
     UserContext,
@@ -155,7 +158,13 @@ def _outage_store() -> MemorySignalStore:
 
 def _outage_request() -> list[Candidate]:
     return cands(
-        ("m0", 1.0), ("ok", 0.9), ("m1", 0.85), ("bad", 0.8), ("racy", 0.7), ("m2", 0.6), ("m3", 0.5)
+        ("m0", 1.0),
+        ("ok", 0.9),
+        ("m1", 0.85),
+        ("bad", 0.8),
+        ("racy", 0.7),
+        ("m2", 0.6),
+        ("m3", 0.5),
     )
 
 
@@ -244,13 +253,13 @@ breakers:
   - id: loose
     watch: block_rate
     over: 60s
-    trip_above: 0.5
+    trip_above: 0.4
     min_events: 2
     fallback: {first}
   - id: tight
     watch: missing_signal_rate
     over: 60s
-    trip_above: 0.5
+    trip_above: 0.4
     min_events: 2
     fallback: {second}
 safe_pool: [x]
@@ -317,7 +326,7 @@ def _drift_guard(tmp_path: Path, clock: ManualClock) -> Guard:
     return load_guard(tmp_path / "main.yaml", make_store(items), clock)
 
 
-def _slate_request(low: float, high: float) -> object:
+def _slate_request(low: float, high: float) -> GuardRequest:
     scores = np.linspace(high, low, 50)
     return request(
         [Candidate(f"i{k}", float(s), k) for k, s in enumerate(scores)],
@@ -329,15 +338,15 @@ def _slate_request(low: float, high: float) -> object:
 def test_score_drift_switches_to_the_strict_bundle(tmp_path: Path, clock: ManualClock) -> None:
     guard = _drift_guard(tmp_path, clock)
     strict = guard.bundle.strict["drift"]
-    healthy = guard.apply(_slate_request(0.0, 1.0))  # type: ignore[arg-type]
+    healthy = guard.apply(_slate_request(0.0, 1.0))
     assert healthy.fallback is None
     assert len(healthy.slate) == 50
     assert guard.breaker_states()[0].status is BreakerStatus.CLOSED
-    drifted = guard.apply(_slate_request(0.96, 1.0))  # type: ignore[arg-type]
+    drifted = guard.apply(_slate_request(0.96, 1.0))
     assert drifted.fallback is None
     assert guard.breaker_states()[0].status is BreakerStatus.OPEN
 
-    result = guard.apply(_slate_request(0.0, 1.0))  # type: ignore[arg-type]
+    result = guard.apply(_slate_request(0.0, 1.0))
     assert result.fallback is not None
     assert result.fallback.startswith("strict_bundle:")
     assert result.fallback == f"strict_bundle:{strict.name}"
@@ -354,15 +363,15 @@ def test_strict_bundle_ends_after_cooldown_and_a_healthy_probe(
     tmp_path: Path, clock: ManualClock
 ) -> None:
     guard = _drift_guard(tmp_path, clock)
-    guard.apply(_slate_request(0.96, 1.0))  # type: ignore[arg-type]
+    guard.apply(_slate_request(0.96, 1.0))
     assert guard.breaker_states()[0].status is BreakerStatus.OPEN
     clock.advance(119)
-    assert guard.apply(_slate_request(0.0, 1.0)).fallback is not None  # type: ignore[arg-type]
+    assert guard.apply(_slate_request(0.0, 1.0)).fallback is not None
     clock.advance(1)
-    probe = guard.apply(_slate_request(0.0, 1.0))  # type: ignore[arg-type]
+    probe = guard.apply(_slate_request(0.0, 1.0))
     assert probe.fallback is None
     assert guard.breaker_states()[0].status is BreakerStatus.CLOSED
-    result = guard.apply(_slate_request(0.0, 1.0))  # type: ignore[arg-type]
+    result = guard.apply(_slate_request(0.0, 1.0))
     assert result.fallback is None
     assert result.policy_version == guard.policy_version
     by_item = result.decisions.by_item()
@@ -405,13 +414,15 @@ class SlowStore:
     def schema(self) -> SignalSchema:
         return self.inner.schema
 
-    def lookup(self, entity: str, ids: Sequence[str], keys: Sequence[str]) -> SignalBatch:
+    def lookup(self, entity: Entity, ids: Sequence[str], keys: Sequence[str]) -> SignalBatch:
         self.lookups += 1
         time.sleep(self.delay)
-        return self.inner.lookup(entity, ids, keys)  # type: ignore[arg-type]
+        return self.inner.lookup(entity, ids, keys)
 
-    def put(self, entity: str, ids: Sequence[str], columns: Mapping[str, Sequence[object]]) -> None:
-        self.inner.put(entity, ids, columns)  # type: ignore[arg-type]
+    def put(
+        self, entity: Entity, ids: Sequence[str], columns: Mapping[str, Sequence[object]]
+    ) -> None:
+        self.inner.put(entity, ids, columns)
 
 
 LATENCY = """
@@ -440,7 +451,7 @@ def _slow(delay: float = 0.005) -> SlowStore:
 
 def test_over_budget_serves_the_ranker_slate(clock: ManualClock) -> None:
     store = _slow()
-    guard = Guard(make_guard(LATENCY, store.inner).bundle, store, clock=clock)  # type: ignore[arg-type]
+    guard = Guard(make_guard(LATENCY, store.inner).bundle, store, clock=clock)
     candidates = cands(("bad", 0.9), ("ok", 0.8), ("c", 0.7), ("d", 0.6))
     result = guard.apply(request(candidates, slate_size=3))
     assert store.lookups == 1
@@ -454,7 +465,7 @@ def test_over_budget_serves_the_ranker_slate(clock: ManualClock) -> None:
 def test_over_budget_with_safe_pool(clock: ManualClock) -> None:
     body = LATENCY.replace("fallback: fail_open", "fallback: safe_pool") + "safe_pool: [ok, s1]\n"
     store = _slow()
-    guard = Guard(make_guard(body, store.inner).bundle, store, clock=clock)  # type: ignore[arg-type]
+    guard = Guard(make_guard(body, store.inner).bundle, store, clock=clock)
     result = guard.apply(request(cands(("bad", 0.9), ("ok", 0.8)), slate_size=2))
     assert result.fallback == "latency_budget:safe_pool"
     assert result.slate == ("ok", "s1")
@@ -464,7 +475,7 @@ def test_over_budget_with_safe_pool(clock: ManualClock) -> None:
 def test_within_budget_decides_normally(clock: ManualClock) -> None:
     body = LATENCY.replace("1ms", "5s") + OVERRUNS
     store = _slow(0.0)
-    guard = Guard(make_guard(body, store.inner).bundle, store, clock=clock)  # type: ignore[arg-type]
+    guard = Guard(make_guard(body, store.inner).bundle, store, clock=clock)
     for _ in range(3):
         result = guard.apply(request(cands(("bad", 0.9), ("ok", 0.8))))
         assert result.fallback is None
@@ -475,7 +486,7 @@ def test_within_budget_decides_normally(clock: ManualClock) -> None:
 
 def test_overruns_trip_the_latency_breaker(clock: ManualClock) -> None:
     store = _slow()
-    guard = Guard(make_guard(LATENCY + OVERRUNS, store.inner).bundle, store, clock=clock)  # type: ignore[arg-type]
+    guard = Guard(make_guard(LATENCY + OVERRUNS, store.inner).bundle, store, clock=clock)
     for count in range(1, 4):
         result = guard.apply(request(cands(("bad", 0.9), ("ok", 0.8))))
         assert result.fallback == "latency_budget:fail_open"
@@ -489,3 +500,73 @@ def test_overruns_trip_the_latency_breaker(clock: ManualClock) -> None:
     assert result.decisions[0].rules == ("breaker:slow",)
     # the open breaker skips the store entirely
     assert store.lookups == 3
+
+
+def test_a_strict_bundle_with_its_own_latency_budget(tmp_path: Path, clock: ManualClock) -> None:
+    """The stricter bundle's budget is checked, so its overrun must be handled too.
+
+    The main bundle has no budget; refusing the stricter bundle's budget at load
+    would also be a consistent answer, but deciding must never crash.
+    """
+    strict = STRICT + "latency_budget: {budget: 1ms, fallback: fail_open}\n"
+    main = """
+rules:
+  - id: hate
+    when: item.hate >= 0.9
+    action: block
+breakers:
+  - id: surge
+    watch: block_rate
+    over: 60s
+    trip_above: 0.5
+    min_events: 1
+    fallback: strict_bundle
+    bundle: strict.yaml
+"""
+    (tmp_path / "strict.yaml").write_text(bundle_text(strict, "strict-slow"), encoding="utf-8")
+    (tmp_path / "main.yaml").write_text(bundle_text(main, "main-fast"), encoding="utf-8")
+    store = _slow()
+    try:
+        bundle = load_guard(tmp_path / "main.yaml", store.inner, clock).bundle
+    except PolicyError:
+        return
+    guard = Guard(bundle, store, clock=clock)
+    guard.apply(request(cands(("bad", 0.9))))
+    assert guard.breaker_states()[0].status is BreakerStatus.OPEN
+    result = guard.apply(request(cands(("bad", 0.9), ("ok", 0.8)), slate_size=2))
+    assert result.fallback == "latency_budget:fail_open"
+    assert result.slate == ("bad", "ok")
+
+
+def test_a_strict_bundle_latency_budget_serves_its_own_safe_pool(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    """Over the stricter bundle's budget, its fallback and its safe pool apply."""
+    strict = STRICT + "latency_budget: {budget: 1ms, fallback: safe_pool}\nsafe_pool: [s1, s2]\n"
+    main = """
+rules:
+  - id: hate
+    when: item.hate >= 0.9
+    action: block
+breakers:
+  - id: surge
+    watch: block_rate
+    over: 60s
+    trip_above: 0.5
+    min_events: 1
+    fallback: strict_bundle
+    bundle: strict.yaml
+"""
+    (tmp_path / "strict.yaml").write_text(bundle_text(strict, "strict-pool"), encoding="utf-8")
+    (tmp_path / "main.yaml").write_text(bundle_text(main, "main-nopool"), encoding="utf-8")
+    store = _slow()
+    try:
+        bundle = load_guard(tmp_path / "main.yaml", store.inner, clock).bundle
+    except PolicyError:
+        return
+    guard = Guard(bundle, store, clock=clock)
+    guard.apply(request(cands(("bad", 0.9))))
+    assert guard.breaker_states()[0].status is BreakerStatus.OPEN
+    result = guard.apply(request(cands(("bad", 0.9), ("ok", 0.8), ("s2", 0.1)), slate_size=2))
+    assert result.fallback == "latency_budget:safe_pool"
+    assert result.slate == ("s2", "s1")

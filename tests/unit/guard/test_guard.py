@@ -5,10 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bastion.core import Action, MemoryDecisionSink
+from bastion.core import (
+    Action,
+    Candidate,
+    FieldType,
+    ManualClock,
+    MemoryDecisionSink,
+    SignalField,
+)
 from bastion.guard import Guard
+from bastion.stores import MemorySignalStore
 
-from ._support import cands, make_guard, make_store, parse, request
+from ._support import SCHEMA, cands, make_guard, make_store, parse, request
 
 RULES = """
 rules:
@@ -35,7 +43,7 @@ rules:
 
 
 @pytest.fixture
-def store():  # type: ignore[no-untyped-def]
+def store() -> MemorySignalStore:
     return make_store(
         {
             "blocked": {"hate": 0.95, "toxicity": 0.9, "nsfw": 0.9},
@@ -48,7 +56,7 @@ def store():  # type: ignore[no-untyped-def]
     )
 
 
-def test_blocked_items_leave_the_slate(store) -> None:  # type: ignore[no-untyped-def]
+def test_blocked_items_leave_the_slate(store: MemorySignalStore) -> None:
     guard = make_guard(RULES, store)
     result = guard.apply(request(cands(("blocked", 0.99), ("clean", 0.5))))
     assert result.slate == ("clean",)
@@ -58,7 +66,7 @@ def test_blocked_items_leave_the_slate(store) -> None:  # type: ignore[no-untype
     assert blocked.factor == 1.0
 
 
-def test_demoted_items_get_score_times_factor_and_rerank(store) -> None:  # type: ignore[no-untyped-def]
+def test_demoted_items_get_score_times_factor_and_rerank(store: MemorySignalStore) -> None:
     guard = make_guard(RULES, store)
     # toxic: 1.0 * 0.5 = 0.5 < 0.6 (clean) but > 0.4 (label)
     candidates = cands(("toxic", 1.0, "fine"), ("clean", 0.6, "fine"), ("label", 0.4, "fine"))
@@ -70,7 +78,7 @@ def test_demoted_items_get_score_times_factor_and_rerank(store) -> None:  # type
     assert toxic.out_rank == 1
 
 
-def test_demote_factors_multiply(store) -> None:  # type: ignore[no-untyped-def]
+def test_demote_factors_multiply(store: MemorySignalStore) -> None:
     guard = make_guard(RULES, store)
     # both: toxic (0.5) and risky creator (0.4): 1.0 * 0.2 = 0.2 < 0.3
     candidates = cands(("both", 1.0, "shady"), ("clean", 0.3, "fine"))
@@ -82,13 +90,13 @@ def test_demote_factors_multiply(store) -> None:  # type: ignore[no-untyped-def]
     assert result.slate == ("clean", "both")
 
 
-def test_a_demote_not_strong_enough_keeps_the_position(store) -> None:  # type: ignore[no-untyped-def]
+def test_a_demote_not_strong_enough_keeps_the_position(store: MemorySignalStore) -> None:
     guard = make_guard(RULES, store)
     candidates = cands(("toxic", 1.0, "fine"), ("clean", 0.45, "fine"))
     assert guard.apply(request(candidates)).slate == ("toxic", "clean")
 
 
-def test_negative_scores_are_divided_by_the_factor(store) -> None:  # type: ignore[no-untyped-def]
+def test_negative_scores_are_divided_by_the_factor(store: MemorySignalStore) -> None:
     guard = make_guard(RULES, store)
     # toxic: -0.2 / 0.5 = -0.4 < -0.3; multiplying would give -0.1 > -0.3.
     candidates = cands(("toxic", -0.2, "fine"), ("clean", -0.3, "fine"))
@@ -97,14 +105,16 @@ def test_negative_scores_are_divided_by_the_factor(store) -> None:  # type: igno
     assert result.decisions[0].factor == pytest.approx(0.5)
 
 
-def test_a_demote_never_lifts_a_negative_score_above_a_positive_one(store) -> None:  # type: ignore[no-untyped-def]
+def test_a_demote_never_lifts_a_negative_score_above_a_positive_one(
+    store: MemorySignalStore,
+) -> None:
     guard = make_guard(RULES, store)
     candidates = cands(("clean", 0.01, "fine"), ("toxic", -0.01, "fine"))
     assert guard.apply(request(candidates)).slate == ("clean", "toxic")
 
 
 @pytest.mark.parametrize("first", ["toxic", "clean"])
-def test_ties_keep_the_ranker_order(store, first: str) -> None:  # type: ignore[no-untyped-def]
+def test_ties_keep_the_ranker_order(store: MemorySignalStore, first: str) -> None:
     guard = make_guard(RULES, store)
     # toxic is demoted from 1.0 to exactly 0.5, the score of clean.
     scores = {"toxic": 1.0, "clean": 0.5}
@@ -113,16 +123,18 @@ def test_ties_keep_the_ranker_order(store, first: str) -> None:  # type: ignore[
     assert guard.apply(request(candidates)).slate == (first, second)
 
 
-def test_equal_scores_keep_the_ranker_rank_not_the_input_position(store) -> None:  # type: ignore[no-untyped-def]
-    from bastion.core import Candidate
-
+def test_equal_scores_keep_the_ranker_rank_not_the_input_position(store: MemorySignalStore) -> None:
     guard = make_guard(RULES, store)
-    candidates = [Candidate("clean", 0.5, 2), Candidate("label", 0.5, 1), Candidate("toxic", 0.5, 0)]
+    candidates = [
+        Candidate("clean", 0.5, 2),
+        Candidate("label", 0.5, 1),
+        Candidate("toxic", 0.5, 0),
+    ]
     store.put("item", ["toxic"], {"toxicity": [0.0]})
     assert guard.apply(request(candidates)).slate == ("toxic", "label", "clean")
 
 
-def test_labels_attach(store) -> None:  # type: ignore[no-untyped-def]
+def test_labels_attach(store: MemorySignalStore) -> None:
     guard = make_guard(RULES, store)
     result = guard.apply(request(cands(("label", 0.9), ("clean", 0.8))))
     label = result.decisions[0]
@@ -134,7 +146,7 @@ def test_labels_attach(store) -> None:  # type: ignore[no-untyped-def]
     assert result.slate == ("label", "clean")
 
 
-def test_labels_also_attach_to_a_demoted_item(store) -> None:  # type: ignore[no-untyped-def]
+def test_labels_also_attach_to_a_demoted_item(store: MemorySignalStore) -> None:
     store.put("item", ["toxic"], {"nsfw": [0.7]})
     guard = make_guard(RULES, store)
     toxic = guard.apply(request(cands(("toxic", 0.9)))).decisions[0]
@@ -142,7 +154,7 @@ def test_labels_also_attach_to_a_demoted_item(store) -> None:  # type: ignore[no
     assert toxic.labels == ("sensitive",)
 
 
-def test_every_fired_rule_is_listed_in_bundle_order(store) -> None:  # type: ignore[no-untyped-def]
+def test_every_fired_rule_is_listed_in_bundle_order(store: MemorySignalStore) -> None:
     guard = make_guard(RULES, store)
     result = guard.apply(request(cands(("blocked", 0.9, "shady"), ("clean", 0.8, "fine"))))
     assert result.decisions[0].rules == ("hate", "toxic", "risky", "nsfw-label")
@@ -151,7 +163,7 @@ def test_every_fired_rule_is_listed_in_bundle_order(store) -> None:  # type: ign
     assert "no rule fired" in result.decisions[1].reason
 
 
-def test_result_signals_hold_the_values_the_rules_read(store) -> None:  # type: ignore[no-untyped-def]
+def test_result_signals_hold_the_values_the_rules_read(store: MemorySignalStore) -> None:
     guard = make_guard(RULES, store)
     candidates = cands(("toxic", 0.9, "shady"), ("ghost", 0.8, "fine"), ("label", 0.7, None))
     result = guard.apply(request(candidates))
@@ -163,7 +175,7 @@ def test_result_signals_hold_the_values_the_rules_read(store) -> None:  # type: 
     assert list(signals["item.topic"]) == [None, None, "news"]
 
 
-def test_policy_version_is_the_bundle_version(store) -> None:  # type: ignore[no-untyped-def]
+def test_policy_version_is_the_bundle_version(store: MemorySignalStore) -> None:
     bundle = parse(RULES, store)
     guard = Guard(bundle, store)
     result = guard.apply(request(cands(("clean", 0.5))))
@@ -173,7 +185,7 @@ def test_policy_version_is_the_bundle_version(store) -> None:  # type: ignore[no
     assert other.version != bundle.version
 
 
-def test_request_echo_and_latency(store) -> None:  # type: ignore[no-untyped-def]
+def test_request_echo_and_latency(store: MemorySignalStore) -> None:
     guard = make_guard(RULES, store)
     result = guard.apply(request(cands(("clean", 0.5)), request_id="abc"))
     assert result.request_id == "abc"
@@ -182,9 +194,7 @@ def test_request_echo_and_latency(store) -> None:  # type: ignore[no-untyped-def
     assert result.breakers == ()
 
 
-def test_records_go_to_the_sink(store) -> None:  # type: ignore[no-untyped-def]
-    from bastion.core import ManualClock
-
+def test_records_go_to_the_sink(store: MemorySignalStore) -> None:
     sink = MemoryDecisionSink()
     clock = ManualClock(start=5_000.0)
     guard = Guard(parse(RULES, store), store, sink=sink, clock=clock)
@@ -256,7 +266,9 @@ def test_allow_overrides_strictly_lower_priority_only(
     rules: tuple[str, ...],
     labels: tuple[str, ...],
 ) -> None:
-    store = make_store({"x": row} if row else {}, {"trusted": {"risk": 0.0}, "other": {"risk": 0.5}})
+    store = make_store(
+        {"x": row} if row else {}, {"trusted": {"risk": 0.0}, "other": {"risk": 0.5}}
+    )
     guard = make_guard(PRIORITY, store)
     decision = guard.apply(request(cands(("x", 0.9, creator)))).decisions[0]
     assert decision.action is action
@@ -277,13 +289,7 @@ def test_an_overridden_demote_does_not_move_the_item() -> None:
 
 
 def test_creator_ids_come_from_the_store_when_the_request_lacks_them() -> None:
-    from bastion.core import FieldType, SignalField
-
-    from ._support import SCHEMA
-
-    schema = SCHEMA.merged(
-        SCHEMA.of([SignalField("item.creator_id", FieldType.STRING)])
-    )
+    schema = SCHEMA.merged(SCHEMA.of([SignalField("item.creator_id", FieldType.STRING)]))
     store = make_store(
         {"x": {"creator_id": "shady"}, "y": {"creator_id": "fine"}},
         {"shady": {"risk": 0.9}, "fine": {"risk": 0.1}},

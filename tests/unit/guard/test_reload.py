@@ -7,9 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from bastion.core import Action, BreakerStatus, ManualClock, PolicyError, SignalSchema
+from bastion.core import (
+    Action,
+    BreakerStatus,
+    FieldType,
+    ManualClock,
+    PolicyError,
+    SignalField,
+    SignalSchema,
+)
 from bastion.guard import Guard
-from bastion.policy import parse_bundle
+from bastion.policy import Bundle, parse_bundle
+from bastion.stores import MemorySignalStore
 
 from ._support import SCHEMA, bundle_text, cands, make_guard, make_store, parse, request
 
@@ -37,7 +46,7 @@ breakers:
 """
 
 
-def _store():  # type: ignore[no-untyped-def]
+def _store() -> MemorySignalStore:
     return make_store({"hateful": {"hate": 0.95, "nsfw": 0.0}, "racy": {"hate": 0.0, "nsfw": 0.8}})
 
 
@@ -110,9 +119,7 @@ def test_a_missing_file_is_refused(tmp_path: Path) -> None:
     assert guard.reload_failures == 1
 
 
-def _wider_bundle(body: str):  # type: ignore[no-untyped-def]
-    from bastion.core import FieldType, SignalField
-
+def _wider_bundle(body: str) -> Bundle:
     wider = SCHEMA.merged(SignalSchema.of([SignalField("item.spam", FieldType.NUMBER)]))
     return parse_bundle(bundle_text(body), file="wide.yaml", provided=wider)
 
@@ -159,8 +166,6 @@ def test_a_bundle_reading_a_field_the_store_lacks_is_refused_at_reload(tmp_path:
 
 
 def test_a_field_of_another_type_in_the_store_is_refused() -> None:
-    from bastion.core import FieldType, SignalField
-
     other = SCHEMA.merged(SignalSchema.of([SignalField("item.hate", FieldType.STRING)]))
     text = bundle_text("rules:\n  - id: h\n    when: item.hate = 'x'\n    action: block\n")
     bundle = parse_bundle(text, provided=other)

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from bastion.core import Action, Candidate, MemoryDecisionSink, RequestError, UserContext
+from bastion.core import Action, MemoryDecisionSink, RequestError, UserContext
 from bastion.guard import Guard
 
 from ._support import cands, make_guard, make_store, parse, request

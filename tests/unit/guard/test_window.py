@@ -45,9 +45,7 @@ def test_clear_forgets_everything() -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(
-    events=st.lists(
-        st.tuples(st.floats(0.0, 500.0), st.integers(0, 50)), min_size=1, max_size=40
-    ),
+    events=st.lists(st.tuples(st.floats(0.0, 500.0), st.integers(0, 50)), min_size=1, max_size=40),
     span=st.sampled_from([10.0, 60.0, 120.0]),
 )
 def test_totals_bracket_the_exact_window(events: list[tuple[float, int]], span: float) -> None:

@@ -54,9 +54,7 @@ STRINGS = ["x", "y", "13-17", "it's"]
 
 
 def numbers(depth: int) -> st.SearchStrategy[Expr]:
-    leaf = st.one_of(
-        st.sampled_from(NUMBER_FIELDS).map(Field), st.sampled_from(NUMBERS).map(Const)
-    )
+    leaf = st.one_of(st.sampled_from(NUMBER_FIELDS).map(Field), st.sampled_from(NUMBERS).map(Const))
     if depth <= 0:
         return leaf
     sub = st.deferred(lambda: numbers(depth - 1))
@@ -74,9 +72,7 @@ def numbers(depth: int) -> st.SearchStrategy[Expr]:
 
 
 def strings(depth: int) -> st.SearchStrategy[Expr]:
-    leaf = st.one_of(
-        st.sampled_from(STRING_FIELDS).map(Field), st.sampled_from(STRINGS).map(Const)
-    )
+    leaf = st.one_of(st.sampled_from(STRING_FIELDS).map(Field), st.sampled_from(STRINGS).map(Const))
     if depth <= 0:
         return leaf
     sub = st.deferred(lambda: strings(depth - 1))
@@ -84,7 +80,9 @@ def strings(depth: int) -> st.SearchStrategy[Expr]:
 
 
 def booleans(depth: int = 3) -> st.SearchStrategy[Expr]:
-    leaf = st.one_of(st.sampled_from(BOOL_FIELDS).map(Field), st.sampled_from([True, False]).map(Const))
+    leaf = st.one_of(
+        st.sampled_from(BOOL_FIELDS).map(Field), st.sampled_from([True, False]).map(Const)
+    )
     if depth <= 0:
         return leaf
     sub = st.deferred(lambda: booleans(depth - 1))
@@ -94,7 +92,12 @@ def booleans(depth: int = 3) -> st.SearchStrategy[Expr]:
         sub.map(Not),
         st.builds(And, sub, sub),
         st.builds(Or, sub, sub),
-        st.builds(Compare, st.sampled_from(["=", "!=", "<", "<=", ">", ">="]), numbers(depth - 1), numbers(depth - 1)),
+        st.builds(
+            Compare,
+            st.sampled_from(["=", "!=", "<", "<=", ">", ">="]),
+            numbers(depth - 1),
+            numbers(depth - 1),
+        ),
         st.builds(Compare, st.sampled_from(["=", "!="]), strings(1), strings(1)),
         st.builds(Compare, st.sampled_from(["=", "!="]), sub, sub),
         st.builds(
@@ -141,9 +144,7 @@ def slates(draw: Any, size: int | None = None) -> dict[str, Any]:
         }
         for _ in range(n)
     ]
-    creators = {
-        c: {"r": draw(_number_values), "v": draw(_bool_values)} for c in ("c0", "c1", "c2")
-    }
+    creators = {c: {"r": draw(_number_values), "v": draw(_bool_values)} for c in ("c0", "c1", "c2")}
     user = {
         "age_band": draw(_string_values),
         "n": draw(_number_values),

@@ -41,7 +41,10 @@ def test_a_good_bundle_compiles_with_its_sql() -> None:
     assert bundle.plan.rule_ids == ("severe-hate", "risky", "claim")
     assert bundle.plan.sql[2] == "((item.misinfo >= 0.6) AND (NOT creator.verified))"
     assert [f.name for f in bundle.read_fields()] == [
-        "item.hate", "creator.risk", "item.misinfo", "creator.verified",
+        "item.hate",
+        "creator.risk",
+        "item.misinfo",
+        "creator.verified",
     ]
     assert bundle.schema.fields["item.hate"].default == 0.0
 
@@ -49,15 +52,39 @@ def test_a_good_bundle_compiles_with_its_sql() -> None:
 @pytest.mark.parametrize(
     ("edit", "line", "rule", "field", "message"),
     [
-        (("item.hate >= 0.9", "item.hat >= 0.9"), 7, "severe-hate", "when", "did you mean item.hate"),
+        (
+            ("item.hate >= 0.9", "item.hat >= 0.9"),
+            7,
+            "severe-hate",
+            "when",
+            "did you mean item.hate",
+        ),
         (("creator.risk >= 0.7", "creator.risk >= 'high'"), 10, "risky", "when", "cannot compare"),
         (("creator.risk >= 0.7", "creator.risk >== 0.7"), 10, "risky", "when", "cannot parse"),
-        (("action: label", "action: frobnicate"), 15, "claim", "rules.2.action", "'allow', 'label'"),
+        (
+            ("action: label", "action: frobnicate"),
+            15,
+            "claim",
+            "rules.2.action",
+            "'allow', 'label'",
+        ),
         (("id: risky", "id: severe-hate"), 9, "severe-hate", "id", "duplicate id"),
         (("factor: 0.5", "factor: 2"), 12, "risky", "rules.1.factor", "less than 1"),
         (("    label: unverified\n", ""), 13, "claim", None, "needs 'label'"),
-        (("    factor: 0.5\n", "    factor: 0.5\n    colour: red\n"), 13, "risky", None, "unknown key 'colour'"),
-        (("item.hate: {default: 0.0}", "item.hate: {default: 'zero'}"), 4, None, "item.hate", "expected a number"),
+        (
+            ("    factor: 0.5\n", "    factor: 0.5\n    colour: red\n"),
+            13,
+            "risky",
+            None,
+            "unknown key 'colour'",
+        ),
+        (
+            ("item.hate: {default: 0.0}", "item.hate: {default: 'zero'}"),
+            4,
+            None,
+            "item.hate",
+            "expected a number",
+        ),
         (("NOT creator.verified", "NOT creator.risk"), 14, "claim", "when", "NOT needs a bool"),
     ],
 )
@@ -97,7 +124,10 @@ def test_safe_pool_fallback_needs_a_pool() -> None:
     )
     error = _error(text)
     assert error.rule == "surge" and "safe_pool" in error.message
-    assert parse_bundle(text + "safe_pool: [a, b]\n", provided=STANDARD_SIGNALS).spec.safe_pool == ["a", "b"]
+    assert parse_bundle(text + "safe_pool: [a, b]\n", provided=STANDARD_SIGNALS).spec.safe_pool == [
+        "a",
+        "b",
+    ]
 
 
 def test_breaker_durations_parse_and_bad_ones_are_refused() -> None:
@@ -113,12 +143,12 @@ def test_breaker_durations_parse_and_bad_ones_are_refused() -> None:
 
 def test_constraint_fields_are_type_checked() -> None:
     base = GOOD + "constraints:\n  - id: gap\n    min_gap: 2\n    field: FIELD\n"
-    assert parse_bundle(base.replace("FIELD", "item.topic"), provided=STANDARD_SIGNALS).spec.constraints
+    assert parse_bundle(
+        base.replace("FIELD", "item.topic"), provided=STANDARD_SIGNALS
+    ).spec.constraints
     assert "did you mean item.topic" in str(_error(base.replace("FIELD", "item.topik")))
     assert "string or number" in str(_error(base.replace("FIELD", "item.mature")))
-    assert "exactly one of" in str(
-        _error(GOOD + "constraints:\n  - id: c\n    window: 3\n")
-    )
+    assert "exactly one of" in str(_error(GOOD + "constraints:\n  - id: c\n    window: 3\n"))
 
 
 def test_custom_user_fields_must_be_declared_with_a_type() -> None:
@@ -180,7 +210,30 @@ def test_unreadable_and_non_utf8_files(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "just a string", "- a\n- list\n", "version: 1\nname: x\nrules: {a: 1}\n", "!!python/name:os.system"],
+    [
+        "",
+        "just a string",
+        "- a\n- list\n",
+        "version: 1\nname: x\nrules: {a: 1}\n",
+        "!!python/name:os.system",
+    ],
 )
 def test_documents_that_are_not_bundles(text: str) -> None:
     assert isinstance(_error(text), PolicyError)
+
+
+def test_a_stricter_bundle_cannot_declare_breakers(tmp_path: Path) -> None:
+    strict = tmp_path / "strict.yaml"
+    strict.write_text(
+        GOOD.replace("name: test", "name: strict")
+        + "breakers:\n  - id: inner\n    watch: block_rate\n    over: 1m\n"
+        "    trip_above: 0.5\n    fallback: fail_open\n"
+    )
+    main = tmp_path / "main.yaml"
+    main.write_text(
+        GOOD + "breakers:\n  - id: drift\n    watch: score_psi\n    over: 5m\n"
+        "    trip_above: 0.25\n    fallback: strict_bundle\n    bundle: strict.yaml\n"
+    )
+    with pytest.raises(PolicyError, match="would never run") as caught:
+        load_bundle(main, STANDARD_SIGNALS)
+    assert caught.value.file == str(strict) and caught.value.rule == "inner"

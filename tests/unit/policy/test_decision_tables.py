@@ -24,7 +24,11 @@ def test_example_bundles_pass_their_cases(cases: Path) -> None:
 
 def test_examples_exist() -> None:
     names = {p.name for p in EXAMPLES}
-    assert {"feed-safety.cases.yaml", "teen-protection.cases.yaml", "election-misinfo.cases.yaml"} <= names
+    assert {
+        "feed-safety.cases.yaml",
+        "teen-protection.cases.yaml",
+        "election-misinfo.cases.yaml",
+    } <= names
 
 
 def test_precedence_table() -> None:

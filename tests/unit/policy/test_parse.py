@@ -33,7 +33,11 @@ def test_parse_shapes(text: str, expected: object) -> None:
 def test_between_means_inclusive_range() -> None:
     tree = parse_expression("item.x BETWEEN 1 AND 2")
     assert [evaluate_row(tree, {"item.x": v}) for v in (0.5, 1.0, 2.0, 2.5, None)] == [
-        False, True, True, False, None,
+        False,
+        True,
+        True,
+        False,
+        None,
     ]
 
 

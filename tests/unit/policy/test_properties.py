@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from typing import Any
 
 import duckdb
@@ -22,7 +23,9 @@ from bastion.stores import MemorySignalStore
 
 from ._strategies import DECLARATIONS, STORE_FIELDS, booleans, slates
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# BASTION_PROPERTY_EXAMPLES=5000 for a thorough run; the default keeps the suite fast.
+EXAMPLES = int(os.environ.get("BASTION_PROPERTY_EXAMPLES", "150"))
+SETTINGS = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _bundle(conditions: list[tuple[str, str, dict[str, Any]]]) -> Bundle:
@@ -95,14 +98,19 @@ def _duckdb_fired(sql: str, rows: list[dict[str, Any]]) -> list[bool]:
         for name, value in row.items():
             namespace, key = name.split(".")
             split[namespace][key] = value
-        con.execute("INSERT INTO t VALUES (?, ?, ?, ?)", [pos, split["item"], split["creator"], split["user"]])
+        con.execute(
+            "INSERT INTO t VALUES (?, ?, ?, ?)",
+            [pos, split["item"], split["creator"], split["user"]],
+        )
     result = con.execute(f"SELECT COALESCE({sql}, FALSE) FROM t ORDER BY pos").fetchall()
     return [bool(r[0]) for r in result]
 
 
 @SETTINGS
 @given(expr=booleans(3), data=slates())
-def test_compiled_plan_matches_reference_interpreter_and_duckdb(expr: Expr, data: dict[str, Any]) -> None:
+def test_compiled_plan_matches_reference_interpreter_and_duckdb(
+    expr: Expr, data: dict[str, Any]
+) -> None:
     sql = to_sql(expr)
     bundle = _bundle([("r", sql, {"action": "block"})])
     store = _store(data)
@@ -127,15 +135,58 @@ def test_sql_text_parses_back_to_the_same_meaning(expr: Expr) -> None:
 
 
 _TOKENS = [
-    "item.a", "item.s", "user.age_band", "creator.r", "item.flag", "x", "1", "0.5", "'a'", "''",
-    "AND", "OR", "NOT", "IN", "IS", "NULL", "BETWEEN", "(", ")", ",", "=", "!=", "<>", "<", ">=",
-    "+", "-", "*", "/", "%", "COALESCE(", "ABS(", "LEAST(", "frob(", "SELECT", ";", "--", "\"q\"",
-    "TRUE", "item.", ".a", "1e999", "@", "$1", "item.a.b",
+    "item.a",
+    "item.s",
+    "user.age_band",
+    "creator.r",
+    "item.flag",
+    "x",
+    "1",
+    "0.5",
+    "'a'",
+    "''",
+    "AND",
+    "OR",
+    "NOT",
+    "IN",
+    "IS",
+    "NULL",
+    "BETWEEN",
+    "(",
+    ")",
+    ",",
+    "=",
+    "!=",
+    "<>",
+    "<",
+    ">=",
+    "+",
+    "-",
+    "*",
+    "/",
+    "%",
+    "COALESCE(",
+    "ABS(",
+    "LEAST(",
+    "frob(",
+    "SELECT",
+    ";",
+    "--",
+    '"q"',
+    "TRUE",
+    "item.",
+    ".a",
+    "1e999",
+    "@",
+    "$1",
+    "item.a.b",
 ]
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.one_of(st.lists(st.sampled_from(_TOKENS), max_size=12).map(" ".join), st.text(max_size=60)))
+@given(
+    st.one_of(st.lists(st.sampled_from(_TOKENS), max_size=12).map(" ".join), st.text(max_size=60))
+)
 def test_random_text_compiles_or_fails_with_policy_error(text: str) -> None:
     try:
         bundle = _bundle([("r", text, {"action": "block"})])
@@ -145,7 +196,17 @@ def test_random_text_compiles_or_fails_with_policy_error(text: str) -> None:
         return
     # Whatever compiled must also run.
     data = {
-        "items": [{"a": 1.0, "b": None, "flag": True, "flag2": None, "s": "x", "t": None, "creator_id": "c0"}],
+        "items": [
+            {
+                "a": 1.0,
+                "b": None,
+                "flag": True,
+                "flag2": None,
+                "s": "x",
+                "t": None,
+                "creator_id": "c0",
+            }
+        ],
         "creators": {"c0": {"r": 0.5, "v": None}},
         "user": {"age_band": "13-17", "n": None, "f": True, "k": None},
         "scores": [1.0],
@@ -187,7 +248,9 @@ def test_adding_a_block_rule_never_unblocks_an_item(
 ) -> None:
     conditions = [(f"r{k}", to_sql(e), a) for k, (e, a) in enumerate(rules)]
     before = _bundle(conditions)
-    after = _bundle([*conditions, ("added", to_sql(extra), {"action": "block", "priority": priority})])
+    after = _bundle(
+        [*conditions, ("added", to_sql(extra), {"action": "block", "priority": priority})]
+    )
     store = _store(data)
     request = _request(data)
     old = Guard(before, store).apply(request).decisions

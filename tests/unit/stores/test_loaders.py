@@ -11,7 +11,9 @@ from bastion.core import FieldType, SignalField, SignalSchema, SignalStoreError
 from bastion.stores import MemorySignalStore, load_signals
 
 
-def values(store: MemorySignalStore, ids: list[str], key: str, entity: str = "item") -> list[object]:
+def values(
+    store: MemorySignalStore, ids: list[str], key: str, entity: str = "item"
+) -> list[object]:
     column = store.lookup(entity, ids, [key]).columns[key]  # type: ignore[arg-type]
     return [None if isinstance(v, float) and math.isnan(v) else v for v in column.tolist()]
 
@@ -73,7 +75,9 @@ def test_csv_is_typed_and_empty_cells_are_missing(tmp_path: Path) -> None:
 def test_csv_without_the_id_column_names_the_columns(tmp_path: Path) -> None:
     path = tmp_path / "signals.csv"
     path.write_text("item,hate\na,0.5\n")
-    with pytest.raises(SignalStoreError, match=r"signals\.csv: no id column 'id'; columns are: item, hate"):
+    with pytest.raises(
+        SignalStoreError, match=r"signals\.csv: no id column 'id'; columns are: item, hate"
+    ):
         load_signals(MemorySignalStore(), path)
 
 
@@ -101,7 +105,10 @@ def test_jsonl_round_trip(tmp_path: Path) -> None:
         ('["b", 0.5]', r"signals\.ndjson:2: expected a JSON object, got list"),
         ('{"hate": 0.5}', r"signals\.ndjson:2: row has no id 'id'"),
         ('{"id": "b", "hate": [1]}', r"signals\.ndjson:2: 'hate' is a JSON list"),
-        ('{"id": "b", "hate": "high"}', r"signals\.ndjson:2: 'hate' is a string .* a number on line 1"),
+        (
+            '{"id": "b", "hate": "high"}',
+            r"signals\.ndjson:2: 'hate' is a string .* a number on line 1",
+        ),
     ],
 )
 def test_jsonl_bad_line_names_file_and_line(tmp_path: Path, line: str, message: str) -> None:
@@ -124,7 +131,9 @@ def test_store_type_errors_name_the_file(tmp_path: Path) -> None:
 def test_unknown_extension_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / "signals.xlsx"
     path.write_text("")
-    with pytest.raises(SignalStoreError, match=r"signals\.xlsx: cannot load signals from a \.xlsx file"):
+    with pytest.raises(
+        SignalStoreError, match=r"signals\.xlsx: cannot load signals from a \.xlsx file"
+    ):
         load_signals(MemorySignalStore(), path)
 
 
@@ -137,5 +146,7 @@ def test_unreadable_parquet_is_an_error_naming_it(tmp_path: Path) -> None:
 
 def test_importing_the_stores_does_not_import_pyarrow() -> None:
     code = "import sys, bastion.stores; print('pyarrow' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "False"

@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from bastion.core import FieldType, SignalField, SignalSchema, SignalStore, SignalStoreError
-from bastion.stores import MemorySignalStore
-from bastion.stores import _snapshot, _table
+from bastion.stores import MemorySignalStore, _table
 from bastion.testing import check_signal_store
 
 
@@ -59,7 +58,9 @@ def test_unknown_entity_is_an_error() -> None:
 def test_unknown_key_error_lists_the_fields_it_has() -> None:
     store = MemorySignalStore()
     store.put("item", ["a"], {"hate": [0.1], "spam": [0.2]})
-    with pytest.raises(SignalStoreError, match=r"no field item\.foo; it has: item\.hate, item\.spam"):
+    with pytest.raises(
+        SignalStoreError, match=r"no field item\.foo; it has: item\.hate, item\.spam"
+    ):
         store.lookup("item", ["a"], ["foo"])
 
 
@@ -175,7 +176,9 @@ def test_snapshot_round_trip(tmp_path: Path) -> None:
     original.save(tmp_path / "snap")
     loaded = MemorySignalStore.open(tmp_path / "snap")
     assert loaded.schema == original.schema
-    assert loaded.schema.get("item.hate") == SignalField("item.hate", FieldType.NUMBER, 0.5, "hate score")
+    assert loaded.schema.get("item.hate") == SignalField(
+        "item.hate", FieldType.NUMBER, 0.5, "hate score"
+    )
     ids = ["c", "a", "zz", "b"]
     for key in ("hate", "ok", "lang"):
         assert values(loaded, "item", ids, key) == values(original, "item", ids, key)
@@ -217,7 +220,7 @@ def test_manifest_with_a_bad_file_name_is_rejected(tmp_path: Path) -> None:
 
 
 def data_dir(snapshot: Path) -> Path:
-    return snapshot / json.loads((snapshot / "manifest.json").read_text())["data"]
+    return snapshot / str(json.loads((snapshot / "manifest.json").read_text())["data"])
 
 
 def test_truncated_column_file_is_an_error_naming_it(tmp_path: Path) -> None:
@@ -258,7 +261,7 @@ def test_failed_save_leaves_the_previous_snapshot_intact(
             raise OSError(28, "No space left on device")
         real_save(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(_snapshot.np, "save", failing_save)
+    monkeypatch.setattr(np, "save", failing_save)
     changed = filled_store()
     changed.put("item", ["a"], {"hate": [0.0]})
     with pytest.raises(SignalStoreError, match="could not save snapshot .*No space left"):
@@ -284,3 +287,29 @@ def test_save_refuses_a_foreign_directory(tmp_path: Path) -> None:
     with pytest.raises(SignalStoreError, match="not empty and holds no manifest.json"):
         filled_store().save(tmp_path)
     assert (tmp_path / "precious.txt").read_text() == "keep me"
+
+
+def test_snapshot_with_repeated_ids_is_an_error(tmp_path: Path) -> None:
+    filled_store().save(tmp_path / "snap")
+    ids_file = data_dir(tmp_path / "snap") / "item.ids.json"
+    ids_file.write_text(json.dumps(["a", "b", "a"]))
+    with pytest.raises(SignalStoreError, match=r"item\.ids\.json: ids are not unique"):
+        MemorySignalStore.open(tmp_path / "snap")
+
+
+def test_string_subclass_ids_are_accepted() -> None:
+    class Id(str):
+        pass
+
+    store = MemorySignalStore()
+    store.put("item", [Id("a")], {"x": [1.0]})
+    assert values(store, "item", ["a"], "x") == [1.0]
+
+
+def test_docstring_example_runs() -> None:
+    import doctest
+
+    from bastion.stores import _memory
+
+    result = doctest.testmod(_memory)
+    assert result.attempted >= 3 and result.failed == 0

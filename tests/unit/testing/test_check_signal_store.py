@@ -1,4 +1,5 @@
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pytest
@@ -19,7 +20,7 @@ class ReorderingStore(MemorySignalStore):
 class ColumnByColumnStore(MemorySignalStore):
     """Writes one column at a time, so a bad value in a later column leaves earlier ones written."""
 
-    def put(self, entity: Entity, ids: Sequence[str], columns: Mapping[str, Sequence[object]]) -> None:
+    def put(self, entity: Entity, ids: Sequence[str], columns: Mapping[str, Any]) -> None:
         for key, values in columns.items():
             super().put(entity, ids, {key: values})
 
@@ -42,6 +43,8 @@ class ForgivingStore(MemorySignalStore):
         (ForgivingStore, "unknown_keys_raise"),
     ],
 )
-def test_the_suite_fails_a_broken_store(store_class: type[MemorySignalStore], failing_check: str) -> None:
+def test_the_suite_fails_a_broken_store(
+    store_class: type[MemorySignalStore], failing_check: str
+) -> None:
     with pytest.raises(AssertionError, match=f"check_signal_store: {failing_check}: "):
         check_signal_store(store_class)
