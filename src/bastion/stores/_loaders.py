@@ -109,27 +109,28 @@ def _read_arrow(
 
 
 def _to_values(file_path: Path, name: str, column: Any) -> Sequence[object]:
-    """A pyarrow column as a NumPy array (numbers, null-free bools) or a list."""
+    """A pyarrow column as a NumPy array (numbers, null-free bools) or a list.
+
+    Arrays are typed ``Sequence[object]`` here because that is what the
+    ``SignalStore`` protocol declares; stores convert them without a Python loop.
+    """
     import pyarrow as pa
 
     kind = column.type
     if pa.types.is_dictionary(kind):
         column = column.cast(kind.value_type)
         kind = column.type
-    if pa.types.is_integer(kind) or pa.types.is_floating(kind):
-        values: Sequence[object] = column.to_numpy()  # nulls become NaN: missing
-        return values
-    if pa.types.is_boolean(kind) and column.null_count == 0:
-        values = column.to_numpy()
-        return values
+    is_bool = pa.types.is_boolean(kind)
     if (
-        pa.types.is_boolean(kind)
-        or pa.types.is_string(kind)
-        or pa.types.is_large_string(kind)
-        or pa.types.is_null(kind)
+        pa.types.is_integer(kind)
+        or pa.types.is_floating(kind)
+        or (is_bool and not column.null_count)
     ):
-        values = column.to_pylist()
-        return values
+        return column.to_numpy()  # type: ignore[no-any-return]  # nulls become NaN: missing
+    if is_bool or pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return column.to_pylist()  # type: ignore[no-any-return]
+    if pa.types.is_null(kind):  # an all-empty column
+        return [None] * len(column)
     raise SignalStoreError(
         f"{file_path}: column {name!r} holds {kind}; signals are numbers, bools or strings"
     )

@@ -25,7 +25,9 @@ from ._strategies import DECLARATIONS, STORE_FIELDS, booleans, slates
 
 # BASTION_PROPERTY_EXAMPLES=5000 for a thorough run; the default keeps the suite fast.
 EXAMPLES = int(os.environ.get("BASTION_PROPERTY_EXAMPLES", "150"))
-SETTINGS = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 def _bundle(conditions: list[tuple[str, str, dict[str, Any]]]) -> Bundle:
