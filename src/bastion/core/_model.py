@@ -400,8 +400,15 @@ class DecisionRecord:
     prev_hash: str = ""
 
 
-def validate_request(request: GuardRequest) -> None:
+def validate_request(
+    request: GuardRequest, item_ids: Sequence[str], scores: npt.NDArray[np.float64]
+) -> None:
     """Refuse requests the guard cannot decide, naming the problem.
+
+    Args:
+        request: The request.
+        item_ids: Its candidates' item ids, in order.
+        scores: Its candidates' scores, in order.
 
     Raises:
         RequestError: Non-positive slate size, duplicate item ids, or a
@@ -409,20 +416,18 @@ def validate_request(request: GuardRequest) -> None:
     """
     if request.slate_size < 1:
         raise RequestError(f"request {request.request_id!r}: slate_size must be at least 1")
-    ids = [c.item_id for c in request.candidates]
-    if len(set(ids)) != len(ids):
+    if len(set(item_ids)) != len(item_ids):
         seen: dict[str, int] = {}
-        for position, item_id in enumerate(ids):
+        for position, item_id in enumerate(item_ids):
             if item_id in seen:
                 raise RequestError(
                     f"request {request.request_id!r}: duplicate item id {item_id!r} at "
                     f"candidates {seen[item_id]} and {position}"
                 )
             seen[item_id] = position
-    scores = np.fromiter((c.score for c in request.candidates), np.float64, len(ids))
     if not np.isfinite(scores).all():
         bad = int(np.flatnonzero(~np.isfinite(scores))[0])
         raise RequestError(
-            f"request {request.request_id!r}: candidate {bad} ({ids[bad]!r}) has a "
-            f"non-finite score {scores[bad]!r}"
+            f"request {request.request_id!r}: candidate {bad} ({item_ids[bad]!r}) has a "
+            f"non-finite score ({scores[bad]})"
         )

@@ -29,10 +29,10 @@ from bastion.core import (
     GuardResult,
     NullDecisionSink,
     PolicyError,
-    RequestError,
     Severity,
     SignalStore,
     SystemClock,
+    validate_request,
 )
 from bastion.guard._breakers import CircuitBreaker
 from bastion.guard._constraints import _Rule, compile_constraints, fill_slate
@@ -157,7 +157,7 @@ class Guard:
         candidates = request.candidates
         item_ids = [c.item_id for c in candidates]
         scores = np.fromiter((c.score for c in candidates), np.float64, len(item_ids))
-        _validate(request, item_ids, scores)
+        validate_request(request, item_ids, scores)
         now = self.clock.monotonic()
         mode = _mode(active.breakers, now)
         if mode.safe_pool is not None:
@@ -434,26 +434,6 @@ def _compile(bundle: Bundle) -> _Compiled:
             names.add(rule.key)
     gatherer = SignalGatherer(fields, need_creator_ids=any(r.key == "creator" for r in constraints))
     return _Compiled(bundle, gatherer, constraints, tuple(bundle.spec.safe_pool))
-
-
-def _validate(request: GuardRequest, item_ids: list[str], scores: npt.NDArray[np.float64]) -> None:
-    if request.slate_size < 1:
-        raise RequestError(f"request {request.request_id!r}: slate_size must be at least 1")
-    if len(set(item_ids)) != len(item_ids):
-        seen: dict[str, int] = {}
-        for position, item_id in enumerate(item_ids):
-            if item_id in seen:
-                raise RequestError(
-                    f"request {request.request_id!r}: duplicate item id {item_id!r} at "
-                    f"candidates {seen[item_id]} and {position}"
-                )
-            seen[item_id] = position
-    if not np.isfinite(scores).all():
-        bad = int(np.flatnonzero(~np.isfinite(scores))[0])
-        raise RequestError(
-            f"request {request.request_id!r}: candidate {bad} ({item_ids[bad]!r}) has a "
-            f"non-finite score ({scores[bad]})"
-        )
 
 
 def _mode(breakers: Sequence[CircuitBreaker], now: float) -> _Mode:
