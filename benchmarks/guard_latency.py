@@ -31,7 +31,7 @@ guard >= 20x faster than the baseline at p99. They are reported, not asserted.
 
 Run::
 
-    python benchmarks/guard_latency.py            # full run, about 75 s
+    python benchmarks/guard_latency.py            # full run, about a minute
     python benchmarks/guard_latency.py --quick    # smoke test, under 20 s
 
 The last line is machine-readable::
@@ -163,12 +163,24 @@ def make_requests(
 
 
 def time_each(
-    decide: Decide, requests: Sequence[GuardRequest], *, budget_s: float = float("inf")
+    decide: Decide,
+    requests: Sequence[GuardRequest],
+    *,
+    budget_s: float = float("inf"),
+    keep: Callable[[object], object] = lambda result: result,
 ) -> tuple[np.ndarray, list[object]]:
     """Time *decide* on each request, stopping early once *budget_s* is spent.
 
+    Args:
+        decide: What is timed.
+        requests: The requests, in order.
+        budget_s: Stop after the first request that ends past this many seconds.
+        keep: What to keep of each result, computed outside the timed region.
+            Keeping whole results would hold hundreds of MB of arrays and make
+            every later allocation fault in fresh pages.
+
     Returns:
-        Latencies in microseconds, and what *decide* returned for each timed request.
+        Latencies in microseconds, and what *keep* made of each result.
     """
     latencies: list[int] = []
     results: list[object] = []
@@ -180,7 +192,8 @@ def time_each(
         result = decide(request)
         finished = clock()
         latencies.append(finished - started)
-        results.append(result)
+        results.append(keep(result))
+        del result
         if finished > deadline and len(latencies) >= 10:
             break
     return np.asarray(latencies, dtype=np.float64) / 1e3, results
@@ -274,11 +287,21 @@ def measure_guard(
 ) -> tuple[np.ndarray, np.ndarray, list[Outcome], int]:
     """Guard latencies at 500 and 5,000 candidates, its outcomes at 500, and fallbacks seen."""
     warm_up(guard.apply, [*warmup, *large[:2]])
-    at_500, results = time_each(guard.apply, requests)
-    at_5000, results_5000 = time_each(guard.apply, large)
-    every = [r for r in [*results, *results_5000] if isinstance(r, GuardResult)]
-    fallbacks = sum(1 for r in every if r.fallback is not None)
-    return at_500, at_5000, [Outcome.from_guard(r) for r in every[: len(results)]], fallbacks
+    at_500, outcomes = time_each(guard.apply, requests, keep=_outcome_and_fallback)
+    at_5000, fallbacks_5000 = time_each(guard.apply, large, keep=_fallback)
+    kept = [o for o in outcomes if isinstance(o, tuple)]
+    fallbacks = sum(1 for _, f in kept if f) + sum(1 for f in fallbacks_5000 if f)
+    return at_500, at_5000, [o for o, _ in kept], fallbacks
+
+
+def _outcome_and_fallback(result: object) -> tuple[Outcome, bool]:
+    assert isinstance(result, GuardResult)
+    return Outcome.from_guard(result), result.fallback is not None
+
+
+def _fallback(result: object) -> bool:
+    assert isinstance(result, GuardResult)
+    return result.fallback is not None
 
 
 def measure_path(
