@@ -18,8 +18,8 @@ machine: the generated NumPy plan about 0.1-0.2 ms, and the whole
 (``cel-expr-python``, compiled once, one program per rule, per item) p50
 12 ms / p99 17 ms; Rego (``regopy``) over the batch 42-140 ms
 (``benchmarks/guard_latency.py``). Only the generated plan fits a
-sub-millisecond budget, and SQL keeps offline runs faithful to the same text. ``docs/design/0001-policy-language.md`` records
-the decision.
+sub-millisecond budget, and SQL keeps offline runs faithful to the same text.
+``docs/design/0001-policy-language.md`` records the decision.
 """
 
 from bastion.policy._ast import Expr, fields_of

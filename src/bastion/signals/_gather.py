@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,7 @@ from bastion.core import (
 )
 
 _NONE: Any = None  # numpy's stubs do not accept a literal None in np.equal
+_CREATOR_ID = attrgetter("creator_id")
 _REQUEST_ITEM_FIELDS = ("item.score", "item.rank", "item.creator_id")
 
 
@@ -86,7 +88,7 @@ class SignalGatherer:
         creator_ids: npt.NDArray[np.object_] | None = None
 
         item_keys = [f.key for f in self.item_fields]
-        from_request = [c.creator_id for c in request.candidates]
+        from_request = list(map(_CREATOR_ID, request.candidates))
         lookup_creator = self.need_creator_ids and any(c is None for c in from_request)
         if lookup_creator and "item.creator_id" in store.schema:
             item_keys.append("creator_id")
