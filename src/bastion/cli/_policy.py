@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.syntax import Syntax
 from rich.table import Table
 
@@ -55,8 +56,8 @@ def check(
         return
     console.print(
         f"[bold green]ok[/] {bundle_file}: bundle [bold]{bundle.name}[/] "
-        f"version {bundle.short_version} — {len(bundle.spec.rules)} rules, "
-        f"{len(bundle.spec.constraints)} constraints, {len(bundle.spec.breakers)} breakers"
+        f"version {bundle.short_version} — {_count(bundle.spec.rules, 'rule')}, "
+        f"{_count(bundle.spec.constraints, 'constraint')}, {_count(bundle.spec.breakers, 'breaker')}"
     )
     table = Table(
         title="Rules (precedence: allow over lower priority, then block > demote > label)"
@@ -69,7 +70,7 @@ def check(
             detail += f" ×{rule.factor:g}"
         if rule.label:
             detail += f" [{rule.label}]"
-        table.add_row(rule.id, detail, str(rule.priority), sql)
+        table.add_row(escape(rule.id), escape(detail), str(rule.priority), escape(sql))
     console.print(table)
     fields = Table(title="Signals read")
     for column in ("field", "type", "when missing"):
@@ -95,6 +96,10 @@ def check(
         )
     if plan:
         console.print(Syntax(bundle.plan.source, "python", theme="ansi_dark"))
+
+
+def _count(entries: list[object] | list[Any], noun: str) -> str:
+    return f"{len(entries)} {noun}{'' if len(entries) == 1 else 's'}"
 
 
 def _summary(bundle: Bundle) -> dict[str, object]:
