@@ -57,7 +57,8 @@ def check(
     console.print(
         f"[bold green]ok[/] {bundle_file}: bundle [bold]{bundle.name}[/] "
         f"version {bundle.short_version} — {_count(bundle.spec.rules, 'rule')}, "
-        f"{_count(bundle.spec.constraints, 'constraint')}, {_count(bundle.spec.breakers, 'breaker')}"
+        f"{_count(bundle.spec.constraints, 'constraint')}, "
+        f"{_count(bundle.spec.breakers, 'breaker')}"
     )
     table = Table(
         title="Rules (precedence: allow over lower priority, then block > demote > label)"
@@ -98,7 +99,7 @@ def check(
         console.print(Syntax(bundle.plan.source, "python", theme="ansi_dark"))
 
 
-def _count(entries: list[object] | list[Any], noun: str) -> str:
+def _count(entries: list[Any], noun: str) -> str:
     return f"{len(entries)} {noun}{'' if len(entries) == 1 else 's'}"
 
 
