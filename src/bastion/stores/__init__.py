@@ -6,9 +6,10 @@ whole slate in one call, and ``schema`` says which ``item.*`` and ``creator.*``
 fields exist and their types. Backends differ in where the data lives and who
 can share it; they all pass :func:`bastion.testing.check_signal_store`.
 
-* :class:`MemorySignalStore`: columnar NumPy arrays in this process, with
-  on-disk snapshots (:meth:`MemorySignalStore.save` / :meth:`MemorySignalStore.open`)
-  that reload 1M items in well under a second.
+* :class:`MemorySignalStore`: columnar NumPy arrays in this process (1M items
+  x 10 signals in ~120 MB), with on-disk snapshots
+  (:meth:`MemorySignalStore.save` / :meth:`MemorySignalStore.open`) that
+  reload 1M items in well under a second.
 * :func:`load_signals`: bulk-loads Parquet, CSV or JSON Lines into any store.
 """
 

@@ -26,16 +26,19 @@ logger = logging.getLogger(__name__)
 class MemorySignalStore:
     """Item and creator signals held in memory, one NumPy array per column.
 
-    Each entity keeps a ``dict`` from id to row and one array per column: number
+    Each entity keeps an index from id to row and one array per column: number
     and bool columns as ``float64`` (bools as 0.0 / 1.0, ``NaN`` for missing;
     not ``float32``, which would turn ``0.8`` into ``0.800000011920929`` and flip
     a ``> 0.8`` threshold), string columns as ``int32`` codes into their
-    categories. Arrays grow by doubling. 1M items with 10 number columns take
-    about 225 MB: 84 MB of columns, 60 MB of index (the dict and its row ints)
-    and 70 MB of 12-character id strings (``benchmarks/signal_store_memory.py``).
-    A 500-id lookup of 5 columns takes ~35 us with hot caches and ~200 us when
-    each call brings a new slate of 1M ids: the dict probes then dominate, as
-    Python objects sit on 4 KiB pages while large NumPy arrays get huge pages.
+    categories. Arrays grow by doubling. The index keeps no Python object per
+    id: each id's UTF-8 bytes sit in ``uint64`` arrays by row, found through an
+    ordered hash table (see ``_index.py``); ids put since the last rebuild wait
+    in a small ``dict``, until 65,536 of them (or a put of as many new ids)
+    start a rebuild. 1M items with 10 number columns take ~122 MB: 80 MB of
+    columns and 39 MB of index, where a ``dict`` and its strings took 225 MB
+    (``benchmarks/signal_store_memory.py``). A 500-id lookup of 5 columns takes
+    ~37 us with hot caches and ~57 us when each call brings a new slate of 1M
+    ids (~240 us with the ``dict``, whose probes miss the cache).
 
     ``put`` of ``None`` (or ``NaN``) stores a missing value, replacing what was
     there; infinities are stored as missing too. A put is all or nothing with
@@ -49,8 +52,10 @@ class MemorySignalStore:
     rows where readers do not look, publishes them in one step, and overwrites
     existing rows in short fenced windows. So a lookup never sees a torn row; it
     may see some rows of a large put before others (new ids enter the index
-    after the rows they name are published). The scheme relies on the GIL's
-    ordering; on a free-threaded build lookups always take the lock.
+    after the rows they name are published, or with them when the put rebuilds
+    the index: readers switch from the old index to the new one in one step).
+    The scheme relies on the GIL's ordering; on a free-threaded build lookups
+    always take the lock.
 
     Args:
         schema: Fields to declare upfront (``item.*`` and ``creator.*`` only);

@@ -2,10 +2,15 @@
 
 Layout of a snapshot directory::
 
-    manifest.json              format, version, schema, row counts, file names
-    data-<token>/item.ids.json ids in row order (JSON: reloads 1M ids in ~60 ms)
-    data-<token>/item.hate.npy one float64 value (or int32 code) per row
+    manifest.json                 format, version, schema, row counts, file names
+    data-<token>/item.ids.npy     ids in row order, UTF-8 in fixed-width bytes
+    data-<token>/item.apart.json  [row, id] of each id ending with NUL (the
+                                  fixed-width bytes drop trailing NULs); mostly []
+    data-<token>/item.hate.npy    one float64 value (or int32 code) per row
     data-<token>/item.lang.categories.json
+
+Opening rebuilds the id index from the ids array, without a Python object per
+id: ~0.13 s for 1M ids.
 
 The manifest is the commit point. ``save`` writes a fresh ``data-<token>``
 directory, fsyncs it, then ``os.replace``-s ``manifest.json``: a crash at any
@@ -30,11 +35,12 @@ import numpy as np
 import numpy.typing as npt
 
 from bastion.core import ENTITIES, FieldType, SignalField, SignalStoreError
+from bastion.stores._index import BadIdsError, IdArray, IdIndex
 from bastion.stores._table import EntityData
 
 MANIFEST = "manifest.json"
 FORMAT = "bastion-signal-store"
-VERSION = 1
+VERSION = 2
 _DTYPES = {FieldType.NUMBER: np.float64, FieldType.BOOL: np.float64, FieldType.STRING: np.int32}
 
 
@@ -75,8 +81,10 @@ def save_snapshot(path: str | os.PathLike[str], data: Mapping[str, EntityData]) 
 
 
 def _write_entity(directory: Path, entity: str, data: EntityData) -> dict[str, Any]:
-    ids_file = f"{entity}.ids.json"
-    _write_json(directory / ids_file, data.ids)
+    ids_file = f"{entity}.ids.npy"
+    _write_npy(directory / ids_file, data.ids)
+    apart_file = f"{entity}.apart.json"
+    _write_json(directory / apart_file, sorted(data.apart.items()))
     columns = []
     for signal_field in data.fields:
         key = signal_field.key
@@ -87,20 +95,25 @@ def _write_entity(directory: Path, entity: str, data: EntityData) -> dict[str, A
             "description": signal_field.description,
             "file": f"{entity}.{key}.npy",
         }
-        with open(directory / column["file"], "wb") as file:
-            np.save(file, data.arrays[key], allow_pickle=False)
-            file.flush()
-            os.fsync(file.fileno())
+        _write_npy(directory / column["file"], data.arrays[key])
         if signal_field.type is FieldType.STRING:
             column["categories"] = f"{entity}.{key}.categories.json"
             _write_json(directory / column["categories"], data.categories[key])
         columns.append(column)
-    return {"count": len(data.ids), "ids": ids_file, "columns": columns}
+    return {"count": len(data.ids), "ids": ids_file, "apart": apart_file, "columns": columns}
+
+
+def _write_npy(file_path: Path, array: npt.NDArray[Any]) -> None:
+    with open(file_path, "wb") as file:
+        np.save(file, array, allow_pickle=False)
+        file.flush()
+        os.fsync(file.fileno())
 
 
 def _write_json(file_path: Path, value: object) -> None:
     with open(file_path, "w", encoding="utf-8") as file:
-        json.dump(value, file, ensure_ascii=False)
+        # ASCII escapes: a string may hold lone surrogates, which UTF-8 cannot.
+        json.dump(value, file)
         file.flush()
         os.fsync(file.fileno())
 
@@ -157,12 +170,13 @@ def load_snapshot(path: str | os.PathLike[str]) -> dict[str, EntityData]:
 def _read_entity(directory: Path, entity: str, spec: dict[str, Any], where: str) -> EntityData:
     count = _expect(spec.get("count"), int, where, f"{entity}.count")
     ids_path = directory / _file_name(spec.get("ids"), where, f"{entity}.ids")
-    ids = _read_json(ids_path, "a list of ids")
-    if not isinstance(ids, list) or len(ids) != count or not set(map(type, ids)) <= {str}:
-        raise SignalStoreError(f"{ids_path}: expected a list of {count} string ids")
-    index = dict(zip(ids, range(count), strict=True))
-    if len(index) != count:
-        raise SignalStoreError(f"{ids_path}: ids are not unique")
+    ids = _read_ids(ids_path, count)
+    apart_path = directory / _file_name(spec.get("apart"), where, f"{entity}.apart")
+    apart = _read_apart(apart_path, count)
+    try:
+        index = IdIndex.build(ids, apart)
+    except BadIdsError as error:
+        raise SignalStoreError(f"{ids_path}: {error}") from None
     fields: list[SignalField] = []
     arrays: dict[str, npt.NDArray[Any]] = {}
     categories: dict[str, list[str]] = {}
@@ -187,18 +201,56 @@ def _read_entity(directory: Path, entity: str, spec: dict[str, Any], where: str)
                 directory / name, arrays[signal_field.key], array_path
             )
         fields.append(signal_field)
-    return EntityData(ids, fields, arrays, categories, index)
+    return EntityData(ids, apart, fields, arrays, categories, index)
 
 
-def _read_array(array_path: Path, ftype: FieldType, count: int) -> npt.NDArray[Any]:
+def _read_ids(ids_path: Path, count: int) -> IdArray:
+    ids = _load_npy(ids_path)
+    if ids.dtype.kind != "S" or ids.shape != (count,):
+        raise SignalStoreError(
+            f"{ids_path}: expected {count} ids as fixed-width bytes, "
+            f"found shape {ids.shape} of {ids.dtype}"
+        )
+    return ids
+
+
+def _read_apart(apart_path: Path, count: int) -> dict[int, str]:
+    pairs = _read_json(apart_path, "a list of [row, id] pairs")
+    if not isinstance(pairs, list) or not all(
+        isinstance(pair, list)
+        and len(pair) == 2
+        and type(pair[0]) is int
+        and 0 <= pair[0] < count
+        and isinstance(pair[1], str)
+        and pair[1].endswith("\x00")
+        for pair in pairs
+    ):
+        raise SignalStoreError(
+            f"{apart_path}: expected a list of [row, id] pairs, rows below {count}, "
+            "ids ending with NUL"
+        )
+    apart = {row: the_id for row, the_id in pairs}
+    if len(apart) != len(pairs):
+        raise SignalStoreError(f"{apart_path}: rows repeat")
+    return apart
+
+
+def _load_npy(array_path: Path) -> npt.NDArray[Any]:
     try:
         array = np.load(array_path, allow_pickle=False)
     except FileNotFoundError:
         raise SignalStoreError(f"{array_path}: snapshot file is missing") from None
     except (OSError, ValueError, EOFError) as error:
         raise SignalStoreError(f"{array_path}: not a readable .npy file: {error}") from None
+    if not isinstance(array, np.ndarray):
+        raise SignalStoreError(f"{array_path}: not a single array")
+    return array
+
+
+def _read_array(array_path: Path, ftype: FieldType, count: int) -> npt.NDArray[Any]:
+    array = _load_npy(array_path)
     expected = np.dtype(_DTYPES[ftype])
-    if not isinstance(array, np.ndarray) or array.dtype != expected or array.shape != (count,):
+    if array.dtype != expected or array.shape != (count,):
         raise SignalStoreError(
             f"{array_path}: expected {count} values of {expected}, "
             f"found shape {getattr(array, 'shape', None)} of {getattr(array, 'dtype', None)}"

@@ -11,6 +11,13 @@ Concurrency, in short (the store's docstring has the why):
 * New rows are written past the published row count (or into fresh arrays when
   growing), where no reader looks, before they are published; their ids enter
   the index only after that.
+
+Ids: an immutable :class:`~bastion.stores._index.IdIndex` of NumPy arrays holds
+most of them; ids put since it was built sit in a ``dict``, the *delta*, which
+lookups consult for the ids the index does not hold. Once the delta has
+``_MERGE_AT`` ids (or a put brings that many new ones), the writer builds a new
+index of both and publishes it, with a new delta, in the same state as the rows:
+a reader takes one state and sees one consistent (rows, columns, index, delta).
 """
 
 from __future__ import annotations
@@ -27,7 +34,9 @@ import numpy as np
 import numpy.typing as npt
 
 from bastion.core import Entity, FieldType, SignalBatch, SignalField, SignalStoreError
+from bastion.stores import _arrays
 from bastion.stores._columns import MISSING_CODE, Encoded
+from bastion.stores._index import IdArray, IdIndex
 
 # Lock-free reads rely on the GIL ordering plain stores; without it, always lock.
 _OPTIMISTIC_TRIES = 3 if getattr(sys, "_is_gil_enabled", lambda: True)() else 0
@@ -35,6 +44,11 @@ _OPTIMISTIC_TRIES = 3 if getattr(sys, "_is_gil_enabled", lambda: True)() else 0
 # blocked behind a large update waits for one window (~1 ms), not the whole put.
 _WINDOW_ROWS = 65_536
 _MIN_CAPACITY = 16
+# Ids put since the index was built wait in the delta dict until there are this
+# many; then a new index is built (~80 ms at 1M ids), so the delta holds at most
+# ~10 MB and a rebuild is amortised over 65k new ids.
+_MERGE_AT = 65_536
+_EMPTY_INDEX = IdIndex.empty()
 
 ObjectArray = npt.NDArray[np.object_]
 
@@ -56,28 +70,39 @@ class Column:
 
 @dataclass(frozen=True, slots=True)
 class TableState:
-    """What readers see: the published row count, capacity and columns."""
+    """What readers see: the published row count, capacity, columns and ids.
+
+    ``index`` never changes; ``delta`` (id -> row) only grows, and only by ids
+    whose rows are already published, until a state with a new index and a new
+    delta replaces this one.
+    """
 
     n: int = 0
     capacity: int = 0
     columns: Mapping[str, Column] = field(default_factory=dict)
+    index: IdIndex = _EMPTY_INDEX
+    delta: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
 class EntityData:
     """The plain contents of one entity, as written to and read from a snapshot.
 
+    ``ids`` holds the id of each row as zero-padded UTF-8, except for the ids
+    ending with NUL, which such bytes cannot hold: ``apart`` maps their rows to
+    them.
     ``arrays`` holds exactly one value (or code) per id; ``categories`` the
-    category strings of each string column, in code order. ``index`` (id ->
-    row), when the reader has already built it to check that ids are unique,
-    saves building it twice (a quarter of the time to open 1M ids).
+    category strings of each string column, in code order. ``index`` (the
+    index and its delta), when the reader has already built it to check that
+    ids are unique, saves building it twice.
     """
 
-    ids: list[str]
+    ids: IdArray
+    apart: dict[int, str]
     fields: list[SignalField]
     arrays: dict[str, npt.NDArray[Any]]
     categories: dict[str, list[str]]
-    index: dict[str, int] | None = None
+    index: tuple[IdIndex, dict[str, int]] | None = None
 
 
 def _missing(ftype: FieldType) -> float | int:
@@ -89,7 +114,7 @@ def _dtype(ftype: FieldType) -> type[np.generic]:
 
 
 def _resized(values: npt.NDArray[Any], n: int, capacity: int, fill: float) -> npt.NDArray[Any]:
-    out = np.full(capacity + 1, fill, dtype=values.dtype)
+    out = _arrays.full(capacity + 1, fill, values.dtype)
     out[:n] = values[:n]
     return out
 
@@ -101,7 +126,7 @@ def _objects(strings: Sequence[str]) -> ObjectArray:
 
 
 def _empty_column(ftype: FieldType, capacity: int) -> Column:
-    values = np.full(capacity + 1, _missing(ftype), dtype=_dtype(ftype))
+    values = _arrays.full(capacity + 1, _missing(ftype), _dtype(ftype))
     categories = np.full(1, None, dtype=object) if ftype is FieldType.STRING else None
     return Column(ftype, values, categories)
 
@@ -111,7 +136,6 @@ class Table:
 
     def __init__(self, entity: Entity) -> None:
         self.entity: Entity = entity
-        self.index: dict[str, int] = {}
         self.state = TableState()
         self.version = 0
         self.window_lock = threading.Lock()
@@ -144,7 +168,29 @@ class Table:
     ) -> tuple[npt.NDArray[np.intp], list[tuple[str, Column, npt.NDArray[Any]]]]:
         columns = state.columns
         picked = [(key, columns.get(key)) for key in keys]
-        index = self.index
+        rows = self._rows(state, ids)
+        raw: list[tuple[str, Column, npt.NDArray[Any]]] = []
+        for key, column in picked:
+            if column is None:
+                raise self._unknown_key(key, columns)
+            raw.append((key, column, column.values[rows]))
+        return rows, raw
+
+    def _rows(self, state: TableState, ids: Sequence[str]) -> npt.NDArray[np.intp]:
+        """The row of each of *ids* in *state*, ``-1`` for an unknown id."""
+        delta = state.delta
+        if not state.index.size:  # a small table: all ids are in the delta
+            return self._rows_in(delta, ids)
+        rows = state.index.find(ids)
+        if delta:
+            unknown = rows < 0
+            if np.count_nonzero(unknown):
+                get = delta.get
+                missing = np.flatnonzero(unknown).tolist()
+                rows[missing] = [get(ids[i], -1) for i in missing]
+        return rows
+
+    def _rows_in(self, delta: dict[str, int], ids: Sequence[str]) -> npt.NDArray[np.intp]:
         count = len(ids)
         got: tuple[int, ...] | None = None
         # itemgetter over the whole slate beats dict.get per id by ~30% (1M ids,
@@ -155,21 +201,15 @@ class Table:
         # probes and is 1.7x slower with a cold cache.
         if self._all_known and count > 1:
             try:
-                got = itemgetter(*ids)(index)
+                got = itemgetter(*ids)(delta)
             except KeyError:
                 self._all_known = False
         if got is not None:
-            rows = np.fromiter(got, dtype=np.intp, count=count)
-        else:
-            rows = np.fromiter(list(map(index.get, ids, repeat(-1))), dtype=np.intp, count=count)
-            if count > 1 and not self._all_known and rows.min() >= 0:
-                self._all_known = True
-        raw: list[tuple[str, Column, npt.NDArray[Any]]] = []
-        for key, column in picked:
-            if column is None:
-                raise self._unknown_key(key, columns)
-            raw.append((key, column, column.values[rows]))
-        return rows, raw
+            return np.fromiter(got, dtype=np.intp, count=count)
+        rows = np.fromiter(list(map(delta.get, ids, repeat(-1))), dtype=np.intp, count=count)
+        if count > 1 and not self._all_known and rows.min() >= 0:
+            self._all_known = True
+        return rows
 
     def _batch(
         self,
@@ -203,9 +243,8 @@ class Table:
 
     def write(self, ids: Sequence[str], encoded: Mapping[str, Encoded]) -> None:
         """Insert or update the rows of *ids* (distinct) with already validated columns."""
-        index = self.index
         state = self.state
-        rows = np.fromiter(map(index.get, ids, repeat(-1)), dtype=np.intp, count=len(ids))
+        rows = self._rows(state, ids)
         is_new = rows < 0
         new_ids = [i for i, new in zip(ids, is_new.tolist(), strict=True) if new]
         n0 = state.n
@@ -223,10 +262,19 @@ class Table:
             elif len(existing_rows):
                 in_place.append((target, enc.values[existing_pos]))
 
-        self._overwrite(existing_rows, in_place, 0, TableState(n1, capacity, columns))
+        index, delta = state.index, state.delta
+        merge = len(delta) - index.pinned + len(new_ids) >= _MERGE_AT
+        if merge:  # a new index of the delta and the new ids, published with their rows
+            added = np.concatenate(
+                [np.fromiter(delta.values(), dtype=np.intp, count=len(delta)), np.arange(n0, n1)]
+            )
+            index, delta = index.merged([*delta, *new_ids], added, n1)
+        publish = TableState(n1, capacity, columns, index, delta)
+        self._overwrite(existing_rows, in_place, 0, publish)
         for start in range(_WINDOW_ROWS, len(existing_rows) if in_place else 0, _WINDOW_ROWS):
             self._overwrite(existing_rows, in_place, start, None)
-        index.update(zip(new_ids, range(n0, n1), strict=True))
+        if not merge:
+            delta.update(zip(new_ids, range(n0, n1), strict=True))
 
     def _overwrite(
         self,
@@ -300,15 +348,15 @@ class Table:
         state = self.state
         arrays = {key: column.values[: state.n] for key, column in state.columns.items()}
         categories = {key: list(codes) for key, codes in self.codes.items()}
-        # Rows are appended in the order ids enter the index, and never removed.
-        return EntityData(list(self.index), list(self.fields.values()), arrays, categories)
+        ids, apart = state.index.ids_by_row(state.delta, state.n)
+        return EntityData(ids, apart, list(self.fields.values()), arrays, categories)
 
     @classmethod
     def from_data(cls, entity: Entity, data: EntityData) -> Table:
         """Rebuild a table from snapshot contents (already validated)."""
         table = cls(entity)
         n = len(data.ids)
-        table.index = data.index or dict(zip(data.ids, range(n), strict=True))
+        index, delta = data.index or IdIndex.build(data.ids, data.apart)
         columns: dict[str, Column] = {}
         for signal_field in data.fields:
             key = signal_field.key
@@ -321,5 +369,5 @@ class Table:
                 categories = np.full(len(strings) + 1, None, dtype=object)
                 categories[: len(strings)] = _objects(strings)
             columns[key] = Column(signal_field.type, values, categories)
-        table.state = TableState(n, n, columns)
+        table.state = TableState(n, n, columns, index, delta)
         return table

@@ -1,5 +1,6 @@
 import json
 import math
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -291,9 +292,27 @@ def test_save_refuses_a_foreign_directory(tmp_path: Path) -> None:
 
 def test_snapshot_with_repeated_ids_is_an_error(tmp_path: Path) -> None:
     filled_store().save(tmp_path / "snap")
-    ids_file = data_dir(tmp_path / "snap") / "item.ids.json"
-    ids_file.write_text(json.dumps(["a", "b", "a"]))
-    with pytest.raises(SignalStoreError, match=r"item\.ids\.json: ids are not unique"):
+    np.save(data_dir(tmp_path / "snap") / "item.ids.npy", np.array([b"a", b"b", b"a"]))
+    with pytest.raises(SignalStoreError, match=r"item\.ids\.npy: ids are not unique"):
+        MemorySignalStore.open(tmp_path / "snap")
+
+
+def test_snapshot_ids_of_the_wrong_kind_are_an_error(tmp_path: Path) -> None:
+    filled_store().save(tmp_path / "snap")
+    np.save(data_dir(tmp_path / "snap") / "item.ids.npy", np.array(["a", "b", "c"]))
+    with pytest.raises(SignalStoreError, match=r"item\.ids\.npy: expected 3 ids as fixed-width"):
+        MemorySignalStore.open(tmp_path / "snap")
+
+
+@pytest.mark.parametrize(
+    "pairs",
+    [[[5, "x\x00"]], [[0, "x"]], [[0, "x\x00"], [0, "y\x00"]], {"0": "x\x00"}],
+    ids=["row out of range", "no trailing NUL", "repeated row", "not a list"],
+)
+def test_snapshot_with_bad_ids_apart_is_an_error(tmp_path: Path, pairs: object) -> None:
+    filled_store().save(tmp_path / "snap")
+    (data_dir(tmp_path / "snap") / "item.apart.json").write_text(json.dumps(pairs))
+    with pytest.raises(SignalStoreError, match=r"item\.apart\.json: (expected|rows repeat)"):
         MemorySignalStore.open(tmp_path / "snap")
 
 
@@ -313,3 +332,152 @@ def test_docstring_example_runs() -> None:
 
     result = doctest.testmod(_memory)
     assert result.attempted >= 3 and result.failed == 0
+
+
+# -- the id index and its delta ------------------------------------------------------
+
+
+def index_and_delta(store: MemorySignalStore) -> tuple[int, int]:
+    state = store._tables["item"].state
+    return state.index.size, len(state.delta)
+
+
+def test_the_delta_is_merged_into_the_index_at_the_threshold(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_table, "_MERGE_AT", 4)
+    store = MemorySignalStore()
+    for i in range(3):
+        store.put("item", [f"id{i}"], {"x": [float(i)]})
+    assert index_and_delta(store) == (0, 3)
+    ids = [f"id{i}" for i in range(6)]
+    assert values(store, "item", ids, "x") == [0.0, 1.0, 2.0, None, None, None]
+    store.put("item", ["id0", "id3"], {"x": [10.0, 3.0]})  # the 4th new id: merge
+    assert index_and_delta(store) == (4, 0)
+    assert values(store, "item", ids, "x") == [10.0, 1.0, 2.0, 3.0, None, None]
+    store.put("item", ["id4", "id1"], {"x": [4.0, 11.0]})
+    assert index_and_delta(store) == (4, 1)
+    assert values(store, "item", ids, "x") == [10.0, 11.0, 2.0, 3.0, 4.0, None]
+    store.put("item", [f"new{i}" for i in range(9)], {"x": [1.0] * 9})  # a bulk put: merge
+    assert index_and_delta(store) == (14, 0)
+    assert values(store, "item", [*ids, "new8"], "x") == [10.0, 11.0, 2.0, 3.0, 4.0, None, 1.0]
+    assert store.count("item") == 14
+
+
+def test_unknown_ids_among_known_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_table, "_MERGE_AT", 8)
+    store = MemorySignalStore()
+    indexed = [f"item-{i:03d}" for i in range(20)]
+    store.put("item", indexed, {"x": [float(i) for i in range(20)]})
+    store.put("item", ["recent", "récent"], {"x": [100.0, 101.0]})
+    assert index_and_delta(store) == (20, 2)
+    expected = [
+        ("item-007", 7.0),  # in the index
+        ("item-020", None),  # unknown, as long as the indexed ids
+        ("recent", 100.0),  # in the delta
+        ("item-0070", None),  # unknown, a known id's prefix
+        ("item-007" + "x" * 30, None),  # longer than the index's width, a known id's prefix
+        ("", None),
+        ("récent", 101.0),  # in the delta, not ASCII
+        ("rècent", None),  # unknown, not ASCII
+        ("item-007\x00", None),  # unknown: a known id and a NUL
+        ("item-019", 19.0),
+    ]
+    slate = [the_id for the_id, _ in expected]
+    batch = store.lookup("item", slate, ["x"])
+    assert batch.found.tolist() == [value is not None for _, value in expected]
+    assert values(store, "item", slate, "x") == [value for _, value in expected]
+    same_length = ["item-003", "item-999", "item-004", "item-abc"]
+    assert values(store, "item", same_length, "x") == [3.0, None, 4.0, None]
+
+
+def test_a_bulk_put_mixing_new_and_existing_ids(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_table, "_MERGE_AT", 16)
+    store = MemorySignalStore()
+    first = [f"a{i}" for i in range(40)]
+    store.put("item", first, {"x": [0.0] * 40, "s": ["old"] * 40})  # straight to the index
+    store.put("item", ["d0", "d1", "d2"], {"x": [0.0] * 3})
+    assert index_and_delta(store) == (40, 3)
+    new = [f"n{i}" for i in range(30)]
+    ids = [*first[::4], "d1", *new, "d2", "a0", "n0"]  # repeats: the last one wins
+    x = [float(i) for i in range(len(ids))]
+    store.put("item", ids, {"x": x, "s": [f"v{i}" for i in range(len(ids))]})
+    assert index_and_delta(store) == (73, 0)
+    assert store.count("item") == 73
+    expected = {the_id: value for the_id, value in zip(ids, x, strict=True)}
+    everything = [*first, "d0", "d1", "d2", *new]
+    assert values(store, "item", everything, "x") == [expected.get(i, 0.0) for i in everything]
+    assert values(store, "item", ["a0", "n0", "a1", "d0"], "s") == [
+        f"v{len(ids) - 2}",
+        f"v{len(ids) - 1}",
+        "old",
+        None,
+    ]
+
+
+def test_snapshot_round_trip_after_merges(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_table, "_MERGE_AT", 5)
+    store = MemorySignalStore()
+    batches = [
+        [f"item-{i}" for i in range(12)],
+        ["é", "日本語", "", "z\x00", "a\x00b"],
+        ["x" * 50, "item-3", "short", "s1", "s2", "s3"],  # widens the index
+        ["late", "later\x00"],  # stay in the delta
+    ]
+    for number, batch in enumerate(batches):
+        store.put("item", batch, {"x": [float(number)] * len(batch), "s": batch})
+    assert store._tables["item"].state.index.width == 56
+    assert index_and_delta(store) == (21, 3)  # 2 unmerged, 1 more ending with NUL
+    store.save(tmp_path / "snap")
+    loaded = MemorySignalStore.open(tmp_path / "snap")
+    everything = [i for batch in batches for i in batch] + ["nope", "z", "later"]
+    for key in ("x", "s"):
+        assert values(loaded, "item", everything, key) == values(store, "item", everything, key)
+    assert loaded.count("item") == store.count("item") == 24
+    assert index_and_delta(loaded) == (22, 2)  # the two ids ending with NUL
+    loaded.put("item", [f"more{i}" for i in range(6)] + ["é"], {"x": [9.0] * 7})
+    assert index_and_delta(loaded) == (28, 2)
+    assert values(loaded, "item", ["é", "more5", "z\x00", "item-3"], "x") == [9.0, 9.0, 1.0, 2.0]
+
+
+def test_the_suite_passes_with_a_merge_at_every_few_ids(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_table, "_MERGE_AT", 4)
+    check_signal_store(MemorySignalStore)
+
+
+def test_readers_always_find_ids_put_before_they_looked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_table, "_MERGE_AT", 64)  # a new index every few puts
+    store = MemorySignalStore()
+    published: list[str] = []
+    stop = threading.Event()
+    failures: list[str] = []
+
+    def read() -> None:
+        rng = np.random.default_rng()
+        while not stop.is_set() and not failures:
+            known = len(published)
+            if not known:
+                continue
+            ids = [published[i] for i in rng.integers(0, known, 200)]
+            batch = store.lookup("item", ids, ["x"])
+            if not batch.found.all():
+                failures.append(f"lost {ids[int(np.flatnonzero(~batch.found)[0])]!r}")
+            elif not np.array_equal(batch.columns["x"], [float(i[3:]) for i in ids]):
+                failures.append("wrong values")
+
+    readers = [threading.Thread(target=read) for _ in range(3)]
+    for reader in readers:
+        reader.start()
+    try:
+        for start in range(0, 6_000, 25):
+            ids = [f"ids{i}" for i in range(start, start + 25)]
+            store.put("item", ids, {"x": [float(i) for i in range(start, start + 25)]})
+            published.extend(ids)
+            if failures:
+                break
+    finally:
+        stop.set()
+        for reader in readers:
+            reader.join()
+    assert not failures, failures[0]
+    assert index_and_delta(store)[0] > 5_000

@@ -1,9 +1,10 @@
 import math
+from unittest.mock import patch
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bastion.stores import MemorySignalStore
+from bastion.stores import MemorySignalStore, _table
 
 POOL = [f"id{i}" for i in range(8)]
 KEYS = ["a", "b", "c"]
@@ -47,3 +48,30 @@ def test_lookups_agree_with_a_dict_of_dicts(
             assert got == [model.get(i, {}).get(key) for i in slate], key
     assert store.count("item") == len(model)
     assert sorted(store.schema.names()) == sorted(f"item.{k}" for k in keys_seen)
+
+
+TRICKY_POOL = ["a", "b", "", "é", "a\x00", "a\x00b", "x" * 20, "x" * 21, "item-1", "item-2"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.lists(st.sampled_from(TRICKY_POOL), max_size=8), max_size=12),
+    st.integers(min_value=1, max_value=4),
+)
+def test_lookups_agree_with_a_dict_across_index_rebuilds(
+    operations: list[list[str]], merge_at: int
+) -> None:
+    """With a rebuild every few new ids, tricky ids (NUL, non-ASCII, long) keep their rows."""
+    store = MemorySignalStore()
+    model: dict[str, float] = {}
+    with patch.object(_table, "_MERGE_AT", merge_at):
+        for step, ids in enumerate(operations):
+            values = [float(step * 100 + p) for p in range(len(ids))]
+            store.put("item", ids, {"v": values})
+            model.update(zip(ids, values, strict=True))
+            slate = [*TRICKY_POOL, "zz", "x" * 22, "item-3"]
+            batch = store.lookup("item", slate, ["v"])
+            assert batch.found.tolist() == [i in model for i in slate]
+            got = [None if math.isnan(v) else v for v in batch.columns["v"].tolist()]
+            assert got == [model.get(i) for i in slate]
+    assert store.count("item") == len(model)
