@@ -109,45 +109,35 @@ def test_guard_apply_json() -> None:
     assert decisions["v6"]["constraints"] == ["event-spacing"]
 
 
+def _apply_election(request: Path) -> tuple[int, str]:
+    result = runner.invoke(
+        app,
+        [
+            "guard",
+            "apply",
+            "--policy",
+            str(POLICIES / "election-misinfo.yaml"),
+            "--signals",
+            str(ROOT / "examples/signals/items.jsonl"),
+            "--creators",
+            str(ROOT / "examples/signals/creators.jsonl"),
+            "--request",
+            str(request),
+        ],
+    )
+    return result.exit_code, result.output
+
+
 def test_guard_apply_reports_a_bad_request(tmp_path: Path) -> None:
     request = tmp_path / "r.json"
     request.write_text(
         '{"request_id": "r", "slate_size": 2, "candidates": [{"item_id": "a", "score": "x"}]}'
     )
-    result = runner.invoke(
-        app,
-        [
-            "guard",
-            "apply",
-            "--policy",
-            str(POLICIES / "election-misinfo.yaml"),
-            "--signals",
-            str(ROOT / "examples/signals/items.jsonl"),
-            "--creators",
-            str(ROOT / "examples/signals/creators.jsonl"),
-            "--request",
-            str(request),
-        ],
-    )
-    assert result.exit_code == 1
-    assert "request.candidates[0].score" in result.output
+    code, output = _apply_election(request)
+    assert code == 1 and "request.candidates[0].score" in output
     request.write_text("{not json")
-    result = runner.invoke(
-        app,
-        [
-            "guard",
-            "apply",
-            "--policy",
-            str(POLICIES / "election-misinfo.yaml"),
-            "--signals",
-            str(ROOT / "examples/signals/items.jsonl"),
-            "--creators",
-            str(ROOT / "examples/signals/creators.jsonl"),
-            "--request",
-            str(request),
-        ],
-    )
-    assert result.exit_code == 1 and "not valid JSON" in result.output
+    code, output = _apply_election(request)
+    assert code == 1 and f"{request}:1: not valid JSON" in output
 
 
 def test_version_and_help() -> None:
