@@ -14,7 +14,6 @@ own lock, so one breaker can be shared by many threads.
 from __future__ import annotations
 
 import threading
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -136,8 +135,3 @@ class CircuitBreaker:
             np.searchsorted(self._edges, scores, side="right"), minlength=self.spec.bins
         )
         self._expected = counts / counts.sum()
-
-
-def same_spec(a: Any, b: Any) -> bool:
-    """Whether two breaker specs are equal (state carries over a reload when they are)."""
-    return bool(a == b)

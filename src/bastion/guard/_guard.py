@@ -49,7 +49,6 @@ _RANK = attrgetter("rank")
 
 _BLOCK = np.int8(Severity.BLOCK)
 _DEMOTE = np.int8(Severity.DEMOTE)
-_EMPTY_MATRIX = np.zeros((0, 0), dtype=bool)
 
 
 @dataclass(frozen=True)
@@ -168,10 +167,18 @@ class Guard:
         mode = _mode(active.breakers, now)
         if mode.safe_pool is not None:
             result = self._safe_pool(
-                request, active, active.main.pool, item_ids, mode.safe_pool, "safe_pool", started
+                request,
+                active,
+                active.main.pool,
+                item_ids,
+                f"breaker:{mode.safe_pool}",
+                "safe_pool",
+                started,
             )
         elif mode.fail_open is not None and not (mode.strict or mode.fail_closed):
-            result = self._pass_through(request, active, item_ids, scores, mode.fail_open, started)
+            result = self._pass_through(
+                request, active, item_ids, scores, f"breaker:{mode.fail_open}", "fail_open", started
+            )
         else:
             result = self._decide(request, active, mode, item_ids, scores, started, now)
         if self._record:
@@ -298,13 +305,7 @@ class Guard:
                 started,
             )
         return self._pass_through(
-            request,
-            active,
-            item_ids,
-            scores,
-            "latency_budget",
-            started,
-            label="latency_budget:fail_open",
+            request, active, item_ids, scores, "latency_budget", "latency_budget:fail_open", started
         )
 
     def _record_overrun(self, active: _Active, now: float, over: bool) -> None:
@@ -318,19 +319,17 @@ class Guard:
         active: _Active,
         item_ids: list[str],
         scores: npt.NDArray[np.float64],
-        cause: str,
+        note: str,
+        label: str,
         started: float,
-        *,
-        label: str = "fail_open",
     ) -> GuardResult:
-        size = len(item_ids)
+        """The ranker's own top ``slate_size``, every candidate allowed."""
         ranks = np.array(list(map(_RANK, request.candidates)), dtype=np.int64)
         chosen = np.lexsort((ranks, -scores))[: request.slate_size]
-        out_ranks = np.full(size, -1, dtype=np.int32)
-        out_ranks[chosen] = np.arange(len(chosen), dtype=np.int32)
-        note = (f"breaker:{cause}" if cause != "latency_budget" else "latency_budget",)
+        actions = np.zeros(len(item_ids), np.int8)
+        slate = tuple(item_ids[i] for i in chosen)
         return self._fallback_result(
-            request, active, item_ids, np.zeros(size, np.int8), out_ranks, note, label, started
+            request, active, item_ids, actions, chosen, slate, note, label, started
         )
 
     def _safe_pool(
@@ -339,36 +338,22 @@ class Guard:
         active: _Active,
         pool: tuple[str, ...],
         item_ids: list[str],
-        cause: str,
+        note: str,
         label: str,
         started: float,
     ) -> GuardResult:
+        """Pool items among the candidates in ranker order, then other pool items."""
         pooled = set(pool)
-        size = len(item_ids)
         in_pool = [i for i, item in enumerate(item_ids) if item in pooled]
         in_pool.sort(key=lambda i: request.candidates[i].rank)
-        slate_indices = in_pool[: request.slate_size]
+        chosen = in_pool[: request.slate_size]
         offered = set(item_ids)
-        extra_items = [p for p in pool if p not in offered][
-            : request.slate_size - len(slate_indices)
-        ]
-        actions = np.full(size, _BLOCK, dtype=np.int8)
+        extra_items = [p for p in pool if p not in offered][: request.slate_size - len(chosen)]
+        actions = np.full(len(item_ids), _BLOCK, dtype=np.int8)
         actions[in_pool] = 0
-        out_ranks = np.full(size, -1, dtype=np.int32)
-        out_ranks[slate_indices] = np.arange(len(slate_indices), dtype=np.int32)
-        note = (f"breaker:{cause}" if cause != "latency_budget" else "latency_budget",)
-        result = self._fallback_result(
-            request, active, item_ids, actions, out_ranks, note, label, started
-        )
-        slate = tuple(item_ids[i] for i in slate_indices) + tuple(extra_items)
-        return GuardResult(
-            request_id=result.request_id,
-            slate=slate,
-            decisions=result.decisions,
-            breakers=result.breakers,
-            policy_version=result.policy_version,
-            fallback=result.fallback,
-            latency_us=_elapsed(started) * 1e6,
+        slate = tuple(item_ids[i] for i in chosen) + tuple(extra_items)
+        return self._fallback_result(
+            request, active, item_ids, actions, chosen, slate, note, label, started
         )
 
     def _fallback_result(
@@ -377,28 +362,29 @@ class Guard:
         active: _Active,
         item_ids: list[str],
         actions: npt.NDArray[np.int8],
-        out_ranks: npt.NDArray[np.int32],
-        note: tuple[str, ...],
+        chosen: Sequence[int] | npt.NDArray[np.intp],
+        slate: tuple[str, ...],
+        note: str,
         label: str,
         started: float,
     ) -> GuardResult:
         size = len(item_ids)
+        out_ranks = np.full(size, -1, dtype=np.int32)
+        out_ranks[np.asarray(chosen, dtype=np.intp)] = np.arange(len(chosen), dtype=np.int32)
         table = DecisionTable(
             item_ids=item_ids,
             actions=actions,
             factors=np.ones(size),
             out_ranks=out_ranks,
-            fired=_EMPTY_MATRIX[:, :size] if size == 0 else np.zeros((0, size), dtype=bool),
+            fired=np.zeros((0, size), dtype=bool),
             effective=np.zeros((0, size), dtype=bool),
             rule_ids=(),
             rule_labels=(),
-            extra_rules={i: note for i in range(size)},
+            extra_rules=dict.fromkeys(range(size), (note,)),
         )
-        order = np.argsort(out_ranks[out_ranks >= 0]) if size else np.array([], dtype=np.intp)
-        served = np.flatnonzero(out_ranks >= 0)[order]
         return GuardResult(
             request_id=request.request_id,
-            slate=tuple(item_ids[i] for i in served),
+            slate=slate,
             decisions=table,
             breakers=_states(active.breakers, self.clock.monotonic()),
             policy_version=active.main.bundle.version,
@@ -432,13 +418,9 @@ class Guard:
 
 def _compile(bundle: Bundle) -> _Compiled:
     constraints = compile_constraints(bundle.spec.constraints)
-    fields = list(bundle.plan.fields)
-    names = {f.name for f in fields}
-    for rule in constraints:
-        if rule.key != "creator" and rule.key not in names:
-            fields.append(bundle.schema.fields[rule.key])
-            names.add(rule.key)
-    gatherer = SignalGatherer(fields, need_creator_ids=any(r.key == "creator" for r in constraints))
+    gatherer = SignalGatherer(
+        bundle.read_fields(), need_creator_ids=any(r.key == "creator" for r in constraints)
+    )
     return _Compiled(bundle, gatherer, constraints, tuple(bundle.spec.safe_pool))
 
 

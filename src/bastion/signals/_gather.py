@@ -27,6 +27,7 @@ from bastion.core import (
 
 _NONE: Any = None  # numpy's stubs do not accept a literal None in np.equal
 _CREATOR_ID = attrgetter("creator_id")
+_RANK = attrgetter("rank")
 _REQUEST_ITEM_FIELDS = ("item.score", "item.rank", "item.creator_id")
 
 
@@ -88,10 +89,11 @@ class SignalGatherer:
         creator_ids: npt.NDArray[np.object_] | None = None
 
         item_keys = [f.key for f in self.item_fields]
-        from_request = list(map(_CREATOR_ID, request.candidates))
-        lookup_creator = self.need_creator_ids and any(c is None for c in from_request)
-        if lookup_creator and "item.creator_id" in store.schema:
-            item_keys.append("creator_id")
+        from_request: list[str | None] = []
+        if self.need_creator_ids:
+            from_request = list(map(_CREATOR_ID, request.candidates))
+            if None in from_request and "item.creator_id" in store.schema:
+                item_keys.append("creator_id")
         batch = store.lookup("item", item_ids, item_keys) if item_keys else None
         if self.need_creator_ids:
             creator_ids = np.array(from_request, dtype=object)
@@ -113,7 +115,7 @@ class SignalGatherer:
             if f.name == "item.score":
                 values[f.name] = scores
             elif f.name == "item.rank":
-                values[f.name] = np.fromiter((c.rank for c in request.candidates), np.float64, size)
+                values[f.name] = np.array(list(map(_RANK, request.candidates)), dtype=np.float64)
             elif f.name == "item.creator_id":
                 assert creator_ids is not None
                 values[f.name] = _fill_strings(creator_ids.copy(), f)
