@@ -13,10 +13,10 @@ emitted twice from the same tree: as one generated Python function over NumPy
 columns for the online path, and as DuckDB SQL for offline backtests over the
 decision log. Figures for 10 rules over 500 items on the 2-core reference
 machine: the generated NumPy plan about 0.1-0.2 ms, and the whole
-``Guard.apply`` p50 0.39 ms / p99 0.53 ms; Polars ``sql_expr`` per request
+``Guard.apply`` p50 0.38 ms / p99 0.51 ms; Polars ``sql_expr`` per request
 0.8-2.7 ms; DuckDB about 3 ms per query; Cedar batch about 27 ms; CEL
 (``cel-expr-python``, compiled once, one program per rule, per item) p50
-12 ms / p99 17 ms; Rego (``regopy``) over the batch 42-140 ms
+11.8 ms / p99 12.6 ms; Rego (``regopy``) over the batch 42-140 ms
 (``benchmarks/guard_latency.py``). Only the generated plan fits a
 sub-millisecond budget, and SQL keeps offline runs faithful to the same text.
 ``docs/design/0001-policy-language.md`` records the decision.
