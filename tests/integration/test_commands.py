@@ -28,7 +28,8 @@ def _run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
 def test_readme_python_snippet_runs() -> None:
     readme = (ROOT / "README.md").read_text()
     snippets = re.findall(r"```python\n(.*?)```", readme, flags=re.S)
-    assert snippets, "the README should show the Python API"
+    assert len(snippets) == 2, "the README shows the guard and the trace API"
+    outputs = []
     for snippet in snippets:
         out = subprocess.run(
             [sys.executable, "-c", snippet],
@@ -39,8 +40,10 @@ def test_readme_python_snippet_runs() -> None:
             check=False,
         )
         assert out.returncode == 0, out.stderr
-        # v1 is demoted below v2; v2 comes from an election authority, so it is allowed.
-        assert out.stdout.startswith("('v2', 'v1') ['demote (election-claim-label"), out.stdout
+        outputs.append(out.stdout)
+    # v1 is demoted below v2; v2 comes from an election authority, so it is allowed.
+    assert outputs[0].startswith("('v2', 'v1') ['demote (election-claim-label"), outputs[0]
+    assert outputs[1].startswith("served at position 2 of 2 (score 0.9 demoted"), outputs[1]
 
 
 def test_readme_cli_commands_run() -> None:
@@ -62,6 +65,8 @@ def test_demo_runs_end_to_end() -> None:
     assert "What the guard did" in out
     assert "detector-outage" in out and "fail_closed" in out, out
     assert "Rules fired" in out and "teen-mature" in out
+    assert "Decision log: 900 records" in out and "verified" in out, out
+    assert "removed: blocked by teen-mature" in out
 
 
 def test_bad_bundle_exit_code_and_message(tmp_path: Path) -> None:

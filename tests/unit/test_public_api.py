@@ -15,6 +15,8 @@ PACKAGES = [
     "bastion.signals",
     "bastion.stores",
     "bastion.guard",
+    "bastion.trace",
+    "bastion.server",
     "bastion.testing",
 ]
 

@@ -7,7 +7,7 @@ import logging
 import typer
 
 from bastion import __version__
-from bastion.cli import _guard, _policy
+from bastion.cli import _guard, _policy, _serve, _trace
 from bastion.cli._demo import demo
 
 app = typer.Typer(
@@ -19,6 +19,8 @@ app = typer.Typer(
 )
 app.add_typer(_policy.app, name="policy")
 app.add_typer(_guard.app, name="guard")
+app.add_typer(_serve.app, name="serve")
+app.add_typer(_trace.app, name="trace")
 app.command()(demo)
 
 

@@ -3,19 +3,24 @@
 Builds a seeded catalogue of items and creators with detector-style signals,
 serves ranked slates through the example feed-safety bundle, then simulates a
 detector outage so the ``detector-outage`` breaker trips to ``fail_closed``
-and recovers after its cooldown.
+and recovers after its cooldown. Every decision is written to a decision log,
+which is verified at the end and asked ``why`` one item was blocked.
 """
 
 from __future__ import annotations
 
+import secrets
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
 import typer
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
@@ -27,6 +32,7 @@ from bastion.core import (
     Candidate,
     Entity,
     GuardRequest,
+    GuardResult,
     ManualClock,
     SignalBatch,
     SignalSchema,
@@ -36,6 +42,7 @@ from bastion.guard import Guard
 from bastion.policy import load_bundle
 from bastion.signals import STANDARD_SIGNALS
 from bastion.stores import MemorySignalStore
+from bastion.trace import TraceConfig, TraceReader, TraceWriter, verify
 
 TOPICS = ("music", "dance", "food", "sport", "news", "gaming", "comedy", "beauty")
 DETECTOR_KEYS = ("hate", "violence", "self_harm", "toxicity", "nsfw", "spam", "misinfo")
@@ -151,8 +158,18 @@ def demo(
         typer.Option(help="Bundle to run (default: examples/policies/feed-safety.yaml)."),
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
+    trace: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write the decision log here (default: a temporary folder, removed at the end)."
+        ),
+    ] = None,
 ) -> None:
-    """Run the guard quickstart: a synthetic feed, then a detector outage and recovery."""
+    """Run the guard quickstart: a synthetic feed, then a detector outage and recovery.
+
+    Every decision goes to a decision log; the demo ends by verifying the log
+    and explaining one blocked item with `why`.
+    """
     try:
         bundle_path = policy or find_example("feed-safety.yaml")
     except FileNotFoundError as error:
@@ -160,11 +177,40 @@ def demo(
     items = 20_000
     store = build_catalogue(items, 1_500, seed)
     outage = _Outage(store, share=0.0, seed=seed)
-    clock = ManualClock()
-    try:
-        guard = Guard(load_bundle(bundle_path, store.schema), outage, clock=clock)
-    except BastionError as error:
-        fail(error)
+    clock = ManualClock(start=time.time())
+    with ExitStack() as cleanup:
+        log_dir = trace or Path(cleanup.enter_context(tempfile.TemporaryDirectory()))
+        writer = TraceWriter(
+            TraceConfig(directory=log_dir, hmac_key=secrets.token_hex(32), on_full="block")
+        )
+        try:
+            guard = Guard(load_bundle(bundle_path, store.schema), outage, clock=clock, sink=writer)
+        except BastionError as error:
+            fail(error)
+        with writer:
+            example = _run(
+                guard,
+                outage,
+                clock,
+                store_items=items,
+                requests=requests,
+                candidates=candidates,
+                seed=seed,
+            )
+        _show_trace(log_dir, example, kept=trace is not None)
+
+
+def _run(
+    guard: Guard,
+    outage: _Outage,
+    clock: ManualClock,
+    *,
+    store_items: int,
+    requests: int,
+    candidates: int,
+    seed: int,
+) -> GuardResult | None:
+    items = store_items
     console.print(
         f"[bold]Bastion guard quickstart[/]: bundle [bold]{guard.bundle.name}[/] "
         f"{guard.bundle.short_version}, {items:,} items, {candidates} candidates per slate"
@@ -236,6 +282,26 @@ def demo(
     if example is not None:
         console.print("[bold]One teen's request[/], first 12 candidates:")
         print_result(example, limit=12)
+    return example
+
+
+def _show_trace(log_dir: Path, example: GuardResult | None, *, kept: bool) -> None:
+    report = verify(log_dir)
+    state = "[bold green]verified[/]" if report.ok else "[bold red]FAILED verification[/]"
+    console.print(
+        f"[bold]Decision log[/]: {report.records + report.open_records:,} records "
+        f"({report.items:,} item decisions sealed) {state}; head {report.head[:16]}…"
+    )
+    if example is not None:
+        blocked = next((d for d in example.decisions if d.action is Action.BLOCK), None)
+        if blocked is not None:
+            console.print(
+                f"[bold]bastion trace why {example.request_id} {blocked.item_id}[/] says:"
+            )
+            explanation = TraceReader(log_dir).explain(example.request_id, blocked.item_id)
+            console.print(escape(explanation.to_text()), soft_wrap=True)
+    if kept:
+        console.print(f"The log is in {log_dir}: try [bold]bastion trace stats --log {log_dir}[/]")
     console.print(
         "Next: [bold]bastion policy check examples/policies/feed-safety.yaml[/] "
         "shows the compiled plan; "

@@ -2,9 +2,17 @@
 
 Every other package speaks in these types: a :class:`GuardRequest` goes in, a
 :class:`GuardResult` with a :class:`Decision` per candidate comes out, and
-backends implement :class:`SignalStore` and :class:`DecisionSink`.
+backends implement :class:`SignalStore` and :class:`DecisionSink`; guard
+replicas share circuit-breaker state through a :class:`BreakerSync`.
 """
 
+from bastion.core._breaker_sync import (
+    BreakerReport,
+    BreakerSync,
+    MemoryBreakerSync,
+    SharedBreakerState,
+    SharedStateError,
+)
 from bastion.core._errors import BastionError, PolicyError, RequestError, SignalStoreError
 from bastion.core._model import (
     ACTION_BY_SEVERITY,
@@ -52,8 +60,10 @@ __all__ = [
     "SEVERITY",
     "Action",
     "BastionError",
+    "BreakerReport",
     "BreakerState",
     "BreakerStatus",
+    "BreakerSync",
     "Candidate",
     "Clock",
     "Decision",
@@ -65,6 +75,7 @@ __all__ = [
     "GuardRequest",
     "GuardResult",
     "ManualClock",
+    "MemoryBreakerSync",
     "MemoryDecisionSink",
     "ModelRef",
     "NullDecisionSink",
@@ -72,6 +83,8 @@ __all__ = [
     "RequestError",
     "Scalar",
     "Severity",
+    "SharedBreakerState",
+    "SharedStateError",
     "SignalBatch",
     "SignalField",
     "SignalSchema",

@@ -163,6 +163,16 @@ def _typed(data: Mapping[str, Any], key: str, kind: type, where: str, default: A
     return value
 
 
+MAX_INT32 = 2**31 - 1
+"""Largest rank and slate size a request may carry (what the decision log stores)."""
+
+
+def _bounded(value: int, where: str, low: int) -> int:
+    if not low <= value <= MAX_INT32:
+        raise RequestError(f"{where}: {value} is out of range ({low} to {MAX_INT32})")
+    return value
+
+
 def _candidate(data: object, index: int) -> Candidate:
     where = f"request.candidates[{index}]"
     if not isinstance(data, Mapping):
@@ -182,7 +192,9 @@ def _candidate(data: object, index: int) -> Candidate:
     return Candidate(
         item_id=_typed(data, "item_id", str, where),
         score=_typed(data, "score", float, where),
-        rank=_typed(data, "rank", int, where, default=index),
+        rank=_bounded(
+            _typed(data, "rank", int, where, default=index), f"{where}.rank", -MAX_INT32 - 1
+        ),
         creator_id=creator_id,
         attributions=None
         if attributions is None
@@ -257,8 +269,10 @@ class DecisionTable(Sequence[Decision]):
         "fired",
         "item_ids",
         "out_ranks",
+        "rule_actions",
         "rule_ids",
         "rule_labels",
+        "rule_reasons",
     )
 
     def __init__(
@@ -274,6 +288,8 @@ class DecisionTable(Sequence[Decision]):
         rule_labels: Sequence[str | None],
         extra_rules: Mapping[int, tuple[str, ...]] | None = None,
         constraints: Mapping[int, tuple[str, ...]] | None = None,
+        rule_actions: Sequence[str] = (),
+        rule_reasons: Sequence[str | None] = (),
     ) -> None:
         for array in (actions, factors, out_ranks, fired, effective):
             array.flags.writeable = False
@@ -285,6 +301,8 @@ class DecisionTable(Sequence[Decision]):
         self.effective = effective
         self.rule_ids = tuple(rule_ids)
         self.rule_labels = tuple(rule_labels)
+        self.rule_actions = tuple(rule_actions)
+        self.rule_reasons = tuple(rule_reasons)
         self._extra_rules = dict(extra_rules or {})
         self._constraints = dict(constraints or {})
 
@@ -306,6 +324,16 @@ class DecisionTable(Sequence[Decision]):
 
     def __iter__(self) -> Iterator[Decision]:
         return (self._decision(i) for i in range(len(self)))
+
+    @property
+    def extra_rules(self) -> Mapping[int, tuple[str, ...]]:
+        """Candidate index -> notes beyond bundle rules (``breaker:<id>``, ``latency_budget``)."""
+        return MappingProxyType(self._extra_rules)
+
+    @property
+    def constraint_effects(self) -> Mapping[int, tuple[str, ...]]:
+        """Candidate index -> constraints that moved the item or kept it out."""
+        return MappingProxyType(self._constraints)
 
     def by_item(self) -> dict[str, Decision]:
         """Decisions keyed by item id."""
@@ -416,6 +444,10 @@ def validate_request(
     """
     if request.slate_size < 1:
         raise RequestError(f"request {request.request_id!r}: slate_size must be at least 1")
+    if request.slate_size > MAX_INT32:
+        raise RequestError(
+            f"request {request.request_id!r}: slate_size must be at most {MAX_INT32}"
+        )
     if len(set(item_ids)) != len(item_ids):
         seen: dict[str, int] = {}
         for position, item_id in enumerate(item_ids):

@@ -8,6 +8,12 @@ drift (PSI), and switch to the fallback the bundle declares: ``safe_pool``,
 ``fail_closed``, ``fail_open`` or ``strict_bundle``. When several are open,
 ``safe_pool`` wins; otherwise a stricter bundle and ``fail_closed`` combine,
 and ``fail_open`` applies only when nothing stricter is open.
+
+Replicas of a guard (N processes serving the same bundle) can share their
+breakers: ``Guard(bundle, signals, shared=RedisBreakerSync(url))`` exchanges
+each breaker's counts and transitions in the background, so that all replicas
+trip on their combined events and recover together, while the request path
+never waits on the network.
 """
 
 from bastion.guard._breakers import CircuitBreaker

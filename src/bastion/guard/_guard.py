@@ -5,6 +5,9 @@ plan -> precedence -> fallbacks -> demote and re-rank -> constraints -> fill
 ``slate_size`` -> breaker updates -> decision record. The active bundle, its
 plan and its breakers sit in one immutable object swapped by ``reload``, so a
 request never sees half of a reload.
+
+With ``shared=``, breakers are shared with other replicas of the guard through a
+background exchange (``_shared.py``); ``apply`` itself never waits on it.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import numpy.typing as npt
 from bastion.core import (
     BreakerState,
     BreakerStatus,
+    BreakerSync,
     Clock,
     DecisionRecord,
     DecisionSink,
@@ -37,6 +41,7 @@ from bastion.core import (
 )
 from bastion.guard._breakers import CircuitBreaker
 from bastion.guard._constraints import _Rule, compile_constraints, fill_slate
+from bastion.guard._shared import SharedBreakers
 from bastion.policy import Bundle, LatencyBudgetSpec, load_bundle
 from bastion.signals import SignalGatherer
 
@@ -84,6 +89,15 @@ class Guard:
         signals: Where item and creator signals come from.
         sink: Where decision records go; by default nowhere.
         clock: Time source for breakers and timestamps.
+        shared: Share breaker state with the other replicas of this guard
+            (the same bundle, in this or other processes) through this
+            store, for instance :class:`bastion.stores.RedisBreakerSync`:
+            they trip on their combined events and recover together. By
+            default each guard's breakers are its own. While the store is
+            unreachable every breaker runs on its local state and
+            :meth:`healthy` is False; they re-join when it answers again.
+        sync_every: Seconds between exchanges with *shared*, on a background
+            thread; ``None`` starts no thread (call :meth:`sync_breakers`).
 
     Raises:
         PolicyError: The bundle reads a field that *signals* does not provide.
@@ -96,6 +110,8 @@ class Guard:
         *,
         sink: DecisionSink | None = None,
         clock: Clock | None = None,
+        shared: BreakerSync | None = None,
+        sync_every: float | None = 0.1,
     ) -> None:
         self.signals = signals
         self.sink: DecisionSink = sink or NullDecisionSink()
@@ -103,7 +119,14 @@ class Guard:
         self._record = not isinstance(self.sink, NullDecisionSink)
         self._expected_eval_s = 0.0
         self.reload_failures = 0
+        self._shared: SharedBreakers | None = None
+        if shared is not None:
+            self._shared = SharedBreakers(
+                shared, self._named_breakers, self.clock, every=sync_every
+            )
         self._active = self._activate(bundle, previous=None)
+        if self._shared is not None:
+            self._shared.start()
 
     @classmethod
     def from_file(cls, path: str | Path, signals: SignalStore, **options: object) -> Guard:
@@ -142,6 +165,33 @@ class Guard:
         self._active = active
         logger.info("policy %s %s active", bundle.name, bundle.short_version)
         return bundle
+
+    def sync_breakers(self) -> bool:
+        """Exchange breaker state with the other replicas now; whether it succeeded.
+
+        The background thread does this every ``sync_every`` seconds; without
+        ``shared`` there is nothing to exchange and this returns True.
+        """
+        return True if self._shared is None else self._shared.exchange()
+
+    def healthy(self) -> bool:
+        """False while shared breaker state is unreachable (for a readiness probe)."""
+        return True if self._shared is None else self._shared.healthy()
+
+    def close(self) -> None:
+        """Stop exchanging breaker state (the guard keeps working on local state)."""
+        if self._shared is not None:
+            self._shared.close()
+
+    def __enter__(self) -> Guard:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _named_breakers(self) -> list[tuple[str, CircuitBreaker]]:
+        active = self._active
+        return [(active.main.bundle.name, breaker) for breaker in active.breakers]
 
     def breaker_states(self) -> tuple[BreakerState, ...]:
         """Every breaker's current state."""
@@ -262,6 +312,8 @@ class Guard:
             effective=resolution.effective,
             rule_ids=plan.rule_ids,
             rule_labels=plan.labels,
+            rule_actions=plan.rule_actions,
+            rule_reasons=plan.rule_reasons,
             extra_rules=extra,
             constraints=notes,
         )
@@ -409,6 +461,9 @@ class Guard:
             else CircuitBreaker(spec)
             for spec in bundle.spec.breakers
         )
+        if self._shared is not None:
+            for breaker in breakers:
+                self._shared.attach(bundle.name, breaker)
         return _Active(
             main=_compile(bundle),
             strict={breaker_id: _compile(b) for breaker_id, b in bundle.strict.items()},

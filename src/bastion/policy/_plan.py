@@ -13,6 +13,7 @@ recorded):
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,15 +76,25 @@ class CompiledPlan:
             np.array([self.rules[i].factor for i in demote], dtype=np.float64)[:, None],
         )
 
-    @property
+    @functools.cached_property
     def rule_ids(self) -> tuple[str, ...]:
         """Rule ids in bundle order."""
         return tuple(r.id for r in self.rules)
 
-    @property
+    @functools.cached_property
     def labels(self) -> tuple[str | None, ...]:
         """Each rule's label (``None`` for rules that do not label)."""
         return tuple(r.label for r in self.rules)
+
+    @functools.cached_property
+    def rule_actions(self) -> tuple[str, ...]:
+        """Each rule's action, in bundle order."""
+        return tuple(r.action.value for r in self.rules)
+
+    @functools.cached_property
+    def rule_reasons(self) -> tuple[str | None, ...]:
+        """Each rule's reason text (``None`` when it gives none)."""
+        return tuple(r.reason for r in self.rules)
 
     def evaluate(
         self, values: Mapping[str, Any], nulls: Mapping[str, Any], size: int

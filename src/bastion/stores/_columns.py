@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from bastion.core import FieldType
+from bastion.core import FieldType, SignalStoreError, is_qualified_name
 
 MISSING_CODE = -1
 """The code of a missing string value; it indexes the ``None`` kept after the categories."""
@@ -29,6 +29,41 @@ _PLAIN_NUMBERS_OR_NONE = frozenset({int, float, type(None)})
 FloatArray = npt.NDArray[np.float64]
 ColumnValues = Sequence[object] | npt.NDArray[Any]
 """What ``put`` accepts for one column: a sequence of values, or a NumPy array."""
+
+
+def check_ids(entity: str, ids: Sequence[object]) -> None:
+    """Refuse ids that are not strings, naming the first one.
+
+    Raises:
+        SignalStoreError: An id is not a string.
+    """
+    if set(map(type, ids)) <= {str}:  # fast; the loop only runs to name the culprit
+        return
+    for position, the_id in enumerate(ids):
+        if not isinstance(the_id, str):
+            raise SignalStoreError(
+                f"{entity} ids must be strings; id at position {position} is {the_id!r}"
+            )
+
+
+def check_column(entity: str, key: object, values: ColumnValues, count: int) -> str:
+    """Refuse a bad field name or a column of the wrong length; return ``entity.key``.
+
+    Raises:
+        SignalStoreError: Naming the column and what is wrong with it.
+    """
+    name = f"{entity}.{key}"
+    if not isinstance(key, str) or not is_qualified_name(name):
+        raise SignalStoreError(
+            f"column {key!r} is not a valid field name: use a lower-case identifier "
+            f"such as 'hate_score' (it becomes {entity}.<name>)"
+        )
+    if len(values) != count:
+        raise SignalStoreError(
+            f"column {name} has {len(values)} values for {count} ids; "
+            "every column needs exactly one value per id"
+        )
+    return name
 
 
 class BadValueError(Exception):

@@ -14,9 +14,16 @@ from bastion.core import (
     SignalBatch,
     SignalSchema,
     SignalStoreError,
-    is_qualified_name,
 )
-from bastion.stores._columns import BadValueError, ColumnValues, Encoded, encode, infer_type
+from bastion.stores._columns import (
+    BadValueError,
+    ColumnValues,
+    Encoded,
+    check_column,
+    check_ids,
+    encode,
+    infer_type,
+)
 from bastion.stores._snapshot import load_snapshot, save_snapshot
 from bastion.stores._table import Table
 
@@ -116,12 +123,7 @@ class MemorySignalStore:
                 store is left unchanged.
         """
         table = self._table(entity)
-        if not set(map(type, ids)) <= {str}:  # fast; the loop only runs to name the culprit
-            for position, the_id in enumerate(ids):
-                if not isinstance(the_id, str):
-                    raise SignalStoreError(
-                        f"{entity} ids must be strings; id at position {position} is {the_id!r}"
-                    )
+        check_ids(entity, ids)
         with self._write_lock:
             encoded = {
                 key: self._encode(table, ids, key, values) for key, values in columns.items()
@@ -133,18 +135,7 @@ class MemorySignalStore:
                 self._schema = self._build_schema()
 
     def _encode(self, table: Table, ids: Sequence[str], key: str, values: ColumnValues) -> Encoded:
-        entity = table.entity
-        name = f"{entity}.{key}"
-        if not isinstance(key, str) or not is_qualified_name(name):
-            raise SignalStoreError(
-                f"column {key!r} is not a valid field name: use a lower-case identifier "
-                f"such as 'hate_score' (it becomes {entity}.<name>)"
-            )
-        if len(values) != len(ids):
-            raise SignalStoreError(
-                f"column {name} has {len(values)} values for {len(ids)} ids; "
-                "every column needs exactly one value per id"
-            )
+        name = check_column(table.entity, key, values, len(ids))
         signal_field = table.fields.get(key)
         ftype = signal_field.type if signal_field else None
         try:

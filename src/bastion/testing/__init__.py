@@ -10,13 +10,25 @@ so one suite covers every backend, in-process or behind a network::
     def test_memory_store_conforms() -> None:
         check_signal_store(MemorySignalStore)
 
+:func:`check_decision_sink` does the same for decision sinks, given a way to
+read back what a closed sink stored.
+
 Each suite raises ``AssertionError`` naming the first check that failed.
 
 :func:`run_case_file` runs table-driven policy cases, the same files that
 ``bastion policy test`` runs.
 """
 
+from bastion.testing._decision_sink import check_decision_sink, sample_records
 from bastion.testing._policy_cases import CaseReport, CaseResult, run_case_file, run_cases
 from bastion.testing._signal_store import check_signal_store
 
-__all__ = ["CaseReport", "CaseResult", "check_signal_store", "run_case_file", "run_cases"]
+__all__ = [
+    "CaseReport",
+    "CaseResult",
+    "check_decision_sink",
+    "check_signal_store",
+    "run_case_file",
+    "run_cases",
+    "sample_records",
+]

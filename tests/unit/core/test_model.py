@@ -13,6 +13,7 @@ from bastion.core import (
     PolicyError,
     RequestError,
     SignalField,
+    validate_request,
 )
 
 REQUEST = {
@@ -57,12 +58,22 @@ def test_request_from_dict() -> None:
         ({"user": {"nested": {"a": 1}}}, "request.user.nested"),
         ({"extra": 1}, "unknown field(s) extra"),
         ({"model": "m"}, "request.model"),
+        (
+            {"candidates": [{"item_id": "a", "score": 1, "rank": 2**31}]},
+            "request.candidates[0].rank: 2147483648 is out of range",
+        ),
     ],
 )
 def test_bad_requests_name_the_field(change: dict[str, object], message: str) -> None:
     with pytest.raises(RequestError, match=None) as caught:
         GuardRequest.from_dict({**REQUEST, **change})
     assert message in str(caught.value)
+
+
+def test_slate_size_must_fit_the_log() -> None:
+    request = GuardRequest.from_dict({**REQUEST, "slate_size": 2**31})
+    with pytest.raises(RequestError, match="slate_size must be at most 2147483647"):
+        validate_request(request, ["a"], np.array([1.0]))
 
 
 def test_missing_request_id() -> None:
