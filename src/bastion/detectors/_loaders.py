@@ -7,6 +7,7 @@ reads the texts with their file and line, and drops exact repeats of a text
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Literal
@@ -19,6 +20,8 @@ from bastion.detectors._errors import DataError
 from bastion.detectors._readers import read_labelled
 
 Checksums = str | Mapping[str, str] | None
+
+logger = logging.getLogger(__name__)
 
 LIAR_VERDICTS = ("pants-fire", "false", "barely-true", "half-true", "mostly-true", "true")
 """The six PolitiFact verdicts of LIAR, from least to most true."""
@@ -210,7 +213,11 @@ def _read_all(
         )
         for file in files
     ]
-    return LabelledTexts.concat(*parts).deduplicated()
+    data = LabelledTexts.concat(*parts)
+    unique = data.deduplicated()
+    if len(unique) < len(data):
+        logger.info("%s: dropped %d repeated texts", data.source, len(data) - len(unique))
+    return unique
 
 
 def _digests(files: list[Path], sha256: Checksums) -> dict[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import logging
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,8 @@ from bastion.detectors._datasets import LabelledTexts, SkippedRow
 from bastion.detectors._errors import DataError
 
 OnBadRow = Literal["raise", "skip"]
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +115,15 @@ def read_labelled(
         texts.append(text)
         labels.append(value)
         numbers.append(row.line)
+    if skipped:
+        first = skipped[0]
+        logger.warning(
+            "%s: skipped %d bad rows (first at line %d: %s)",
+            file,
+            len(skipped),
+            first.line,
+            first.reason,
+        )
     return LabelledTexts(tuple(texts), tuple(labels), file, tuple(numbers), (), tuple(skipped))
 
 

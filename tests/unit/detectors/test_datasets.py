@@ -25,7 +25,7 @@ from bastion.detectors._loaders import (
 from bastion.detectors._readers import read_labelled
 from tests.shared_data import shared_data
 
-text_chars = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
+text_chars = st.characters(codec="utf-8", exclude_characters="\x00")
 texts = st.text(text_chars, min_size=1, max_size=40).filter(lambda s: s.strip() != "")
 labels = st.sampled_from(["spam", "ham", "ünï"])
 

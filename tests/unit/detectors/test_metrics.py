@@ -32,7 +32,7 @@ def scored(draw: st.DrawFn, min_k: int = 2) -> tuple[list[str], np.ndarray, tupl
 
 def normalised(raw: np.ndarray) -> np.ndarray:
     rows = raw + 1e-3
-    return rows / rows.sum(axis=1, keepdims=True)
+    return np.asarray(rows / rows.sum(axis=1, keepdims=True), dtype=np.float64)
 
 
 @settings(max_examples=150, deadline=None)
