@@ -11,6 +11,7 @@ Personal names are not detected. Figures: ``models/pii.md``.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
@@ -25,6 +26,7 @@ from bastion.detectors._scores import ScoreBatch, Span
 NAME = "bastion/pii"
 TYPES = ("email", "phone", "payment_card", "national_id", "ip_address", "street_address")
 LABELS = ("pii", *TYPES)
+_ROUNDS = 4  # searches after redaction; a chain of glued neighbours longer than this is cut
 _COLUMN = {label: i for i, label in enumerate(LABELS)}
 
 
@@ -60,6 +62,29 @@ def _resolve_cluster(cluster: list[Candidate]) -> list[Candidate]:
     return sorted(chosen)
 
 
+def _redact_map(text: str, kept: list[Candidate]) -> tuple[str, list[int], list[int]]:
+    """*text* with *kept* redacted, and where its runs start: text and token runs alternate.
+
+    Returns the redacted text, the start of every run in it and, for the text
+    runs (even positions), the index in *text* where that run starts.
+    """
+    pieces: list[str] = []
+    starts: list[int] = []
+    origins: list[int] = []
+    written = position = 0
+    for start, end, label, _ in kept:
+        for piece, origin in ((text[position:start], position), (f"[{label.upper()}]", -1)):
+            starts.append(written)
+            origins.append(origin)
+            pieces.append(piece)
+            written += len(piece)
+        position = end
+    starts.append(written)
+    origins.append(position)
+    pieces.append(text[position:])
+    return "".join(pieces), starts, origins
+
+
 class PiiDetector:
     """Finds personal data in texts and locates it for redaction.
 
@@ -89,12 +114,39 @@ class PiiDetector:
     def find(self, text: str) -> tuple[Span, ...]:
         """The non-overlapping PII spans of *text*, sorted, in *text*'s own indices."""
         normalized = normalize(text)
-        kept = resolve_overlaps(c for c in candidates(normalized.text) if c[3] >= self.min_score)
+        kept = self._search(normalized.text)
         spans = []
         for start, end, label, score in kept:
             first, last = normalized.span(start, end)
             spans.append(Span(first, last, label, score))
         return tuple(spans)
+
+    def _search(self, text: str) -> list[Candidate]:
+        """Non-overlapping candidates, each judged as if its neighbours were redacted.
+
+        A match can hide its neighbour (``...1111(415) 555-2671``: the card's
+        last digit glues the phone into a longer number). Searching again with
+        the found spans redacted finds such neighbours, so that re-scoring a
+        redacted text finds nothing new.
+        """
+        kept = resolve_overlaps(c for c in candidates(text) if c[3] >= self.min_score)
+        for _ in range(_ROUNDS):
+            if not kept:
+                break
+            redacted, starts, origins = _redact_map(text, kept)
+            more = []
+            for start, end, label, score in candidates(redacted):
+                run = bisect_right(starts, start) - 1
+                if score < self.min_score or run < 0 or run % 2:  # odd runs are tokens
+                    continue
+                if run + 1 < len(starts) and end > starts[run + 1]:
+                    continue
+                shift = origins[run] - starts[run]
+                more.append((start + shift, end + shift, label, score))
+            if not more:
+                break
+            kept = sorted(kept + resolve_overlaps(more))
+        return kept
 
     def score(self, texts: Sequence[str]) -> ScoreBatch:
         """Per text, the highest span score of each type (``pii``: of any), and the spans."""
@@ -127,9 +179,10 @@ def redact(text: str, spans: Iterable[Span], *, style: str = "[LABEL]") -> str:
     for span in sorted(spans, key=lambda s: (s.start, -s.end)):
         if not 0 <= span.start <= span.end <= len(text):
             raise ValueError(f"span {span.start}:{span.end} is outside a text of {len(text)}")
-        if span.end <= position:
+        if span.start < position:  # overlaps the previous span: widen it
+            position = max(position, span.end)
             continue
-        pieces.append(text[position : max(position, span.start)])
+        pieces.append(text[position : span.start])
         pieces.append(style.replace("LABEL", span.label.upper()))
         position = span.end
     pieces.append(text[position:])

@@ -38,11 +38,15 @@ _EMAIL = re.compile(
 )
 
 _PHONE_INTL = re.compile(
-    _START + r"(?P<p>\+|00)[1-9](?:[ .\-]?(?:\(0\) ?)?\(?\d{1,6}+\)?){1,7}+" + _END
+    # A "+" opens a number even right after a digit (a glued neighbour); "00" does not.
+    r"(?:(?<![+#@])(?P<plus>\+)|" + _START + r"00)"
+    r"[1-9](?:[ .\-]?(?:\(0\) ?)?\(?\d{1,6}+\)?){1,7}+" + _END
 )
 _PHONE_US = re.compile(
-    _START
-    + r"(?:1[ .\-])?(?:\((?P<a1>[2-9]\d\d)\) ?|(?P<a2>[2-9]\d\d)(?P<s>[ .\-]))"
+    r"(?:(?<![(+#@])\((?P<a1>[2-9]\d\d)\) ?|"
+    + _START
+    + r"(?:1[ .\-](?:\((?P<b1>[2-9]\d\d)\) ?|(?P<b2>[2-9]\d\d)(?P<u>[ .\-]))"
+    + r"|(?P<a2>[2-9]\d\d)(?P<s>[ .\-])))"
     + r"[2-9]\d\d(?P<t>[ .\-])\d{4}"
     + _END
 )
@@ -158,14 +162,15 @@ def _phones(text: str) -> Iterator[Candidate]:
     for m in _PHONE_INTL.finditer(text):
         if _runs_on(text, m):
             continue
-        count = len(_digits(m.group())) - (2 if m["p"] == "00" else 0)
+        count = len(_digits(m.group())) - (0 if m["plus"] else 2)
         if 8 <= count <= 15:
             spaced = any(c in m.group() for c in " .-()")
-            base = (0.95 if spaced else 0.9) if m["p"] == "+" else (0.8 if spaced else 0.5)
+            base = (0.95 if spaced else 0.9) if m["plus"] else (0.8 if spaced else 0.5)
             yield m.start(), m.end(), "phone", _phone_score(text, m, base)
     for m in _PHONE_US.finditer(text):
-        if (m["a1"] or m["s"] == m["t"]) and not _runs_on(text, m):
-            yield m.start(), m.end(), "phone", 0.95 if m["a1"] else 0.9
+        paren = m["a1"] or m["b1"]
+        if (paren or m["t"] in (m["s"], m["u"])) and not _runs_on(text, m):
+            yield m.start(), m.end(), "phone", 0.95 if paren else 0.9
     for pattern, grouped, bare in (
         (_PHONE_UK, 0.85, 0.55),
         (_PHONE_FR, 0.9, 0.45),
