@@ -10,6 +10,7 @@ import pytest
 import bastion
 
 PACKAGES = [
+    "bastion.detectors",
     "bastion.core",
     "bastion.policy",
     "bastion.signals",

@@ -4,3 +4,4 @@ from __future__ import annotations  # noqa: I001 (one line per detector module, 
 
 from bastion.detectors import _claims  # noqa: F401
 from bastion.detectors import _pii  # noqa: F401
+from bastion.detectors import _shipped  # noqa: F401

@@ -54,18 +54,18 @@ def _missing(file_name: str, dirs: list[Path], detector: str, train: str) -> Pat
     raise ModelNotFoundError(detector, searched, train)
 
 
-def save_model(
-    path: Path, arrays: Mapping[str, npt.NDArray[Any]], meta: Mapping[str, Any]
-) -> None:
+def save_model(path: Path, arrays: Mapping[str, npt.NDArray[Any]], meta: Mapping[str, Any]) -> None:
     """Write a model file atomically (a crash leaves the old file or the new one)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     header = json.dumps({"format": FORMAT, **meta}, sort_keys=True)
     fd, staging = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as out:
-            np.savez_compressed(out, meta=np.array(header), **arrays)
+            stored: dict[str, Any] = {**arrays, "meta": np.array(header)}
+            np.savez_compressed(out, allow_pickle=False, **stored)
             out.flush()
             os.fsync(out.fileno())
+        os.chmod(staging, 0o644)  # mkstemp makes it private; a model is meant to be read
         os.replace(staging, path)
     except BaseException:
         Path(staging).unlink(missing_ok=True)

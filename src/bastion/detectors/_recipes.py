@@ -1,0 +1,237 @@
+"""How each shipped classifier is trained: its data, split, features and settings.
+
+``bastion detectors train NAME --data PATH`` runs a recipe. *PATH* is the
+data set's file or folder, or a folder holding several data sets (the
+recipes that add benign examples from other sets look for them there, and
+beside the main set). Every recipe splits its data the same way: 70 % to
+fit, 10 % to calibrate, 20 % held out for the model card's figures, all
+stratified and seeded.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bastion.detectors._datasets import LabelledTexts, split
+from bastion.detectors._errors import DetectorError
+from bastion.detectors._fast import Output
+from bastion.detectors._fit import HeadSpec
+from bastion.detectors._loaders import (
+    load_bbq_contexts,
+    load_davidson,
+    load_deepset,
+    load_jailbreaks,
+    load_truthfulqa_questions,
+    load_xstest,
+)
+
+log = logging.getLogger(__name__)
+
+DAVIDSON = "davidson-hate-offensive"
+DEEPSET = "deepset-prompt-injections"
+JAILBREAKS = "jailbreak-llms-in-the-wild"
+TRUTHFULQA = "truthfulqa"
+XSTEST = "xstest-completions"
+BBQ = "bbq"
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """A recipe's data, split.
+
+    Attributes:
+        fit: What the head is fitted on.
+        calibration: What its calibration is fitted on.
+        test: Held out, for the model card.
+        benign: Held-out benign sets by name (false-positive rates).
+        sources: The data sets used, by name, with their paths.
+    """
+
+    fit: LabelledTexts
+    calibration: LabelledTexts
+    test: LabelledTexts
+    benign: dict[str, LabelledTexts] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One shipped classifier.
+
+    Attributes:
+        name: The short name (``toxicity``); the detector is ``bastion/<name>``.
+        spec: The head and features of the fast model.
+        load: Reads and splits the data found at a path.
+        main_set: The data set the recipe is about (for messages).
+        failure_modes: Known weaknesses, for the model card.
+    """
+
+    name: str
+    spec: HeadSpec
+    load: Callable[[Path, int], TrainingData]
+    main_set: str
+    failure_modes: tuple[str, ...] = ()
+
+    @property
+    def train_command(self) -> str:
+        """The command that trains this recipe's model."""
+        return f"bastion detectors train {self.name} --data PATH/{self.main_set}"
+
+
+def locate(data: Path, folder: str) -> Path | None:
+    """The data set *folder* at, inside or beside *data*; ``None`` when it is nowhere."""
+    for candidate in (data / folder, data, data.parent, data.parent / folder):
+        if candidate.name == folder and candidate.exists():
+            return candidate
+        if candidate.is_file() and candidate.parent.name == folder:
+            return candidate
+    sibling = (data if data.is_dir() else data.parent).parent / folder
+    return sibling if sibling.exists() else None
+
+
+def _require(data: Path, folder: str) -> Path:
+    found = locate(data, folder)
+    if found is None:
+        raise DetectorError(f"no {folder} data at, inside or beside {data}")
+    return found
+
+
+def _three_way(data: LabelledTexts, seed: int) -> tuple[LabelledTexts, ...]:
+    rest, test = split(data, test_size=0.2, seed=seed)
+    fit, calibration = split(rest, test_size=0.125, seed=seed)
+    return fit, calibration, test
+
+
+def _benign_sets(data: Path, seed: int) -> dict[str, tuple[LabelledTexts, LabelledTexts]]:
+    """Benign prompts from the other sets, each halved: one half to fit, one held out."""
+    loaders: dict[str, tuple[str, Callable[[Path], LabelledTexts]]] = {
+        "truthfulqa": (TRUTHFULQA, load_truthfulqa_questions),
+        "xstest_safe": (XSTEST, lambda p: load_xstest(p).where_label("safe")),
+        "bbq": (BBQ, lambda p: load_bbq_contexts(p, limit=2000)),
+    }
+    found: dict[str, tuple[LabelledTexts, LabelledTexts]] = {}
+    for name, (folder, loader) in loaders.items():
+        path = locate(data, folder)
+        if path is None:
+            log.warning("benign set %s not found beside %s; training without it", folder, data)
+            continue
+        found[name] = split(_relabel(loader(path), "benign"), test_size=0.5, seed=seed)
+    return found
+
+
+def _relabel(data: LabelledTexts, label: str) -> LabelledTexts:
+    return LabelledTexts(
+        data.texts, (label,) * len(data), data.source, data.lines, data.files, data.skipped
+    )
+
+
+def _with_benign(
+    main: tuple[LabelledTexts, ...], benign: dict[str, tuple[LabelledTexts, LabelledTexts]]
+) -> tuple[LabelledTexts, LabelledTexts]:
+    fit = LabelledTexts.concat(main[0], *(half[0] for half in benign.values()))
+    return fit, main[1]
+
+
+def _toxicity_data(data: Path, seed: int) -> TrainingData:
+    path = _require(data, DAVIDSON)
+    fit, calibration, test = _three_way(load_davidson(path), seed)
+    return TrainingData(fit, calibration, test, sources={DAVIDSON: str(path)})
+
+
+def _prompt_injection_data(data: Path, seed: int) -> TrainingData:
+    path = _require(data, DEEPSET)
+    main = _three_way(load_deepset(path), seed)
+    benign = _benign_sets(data, seed)
+    fit, calibration = _with_benign(main, benign)
+    held_out = {name: half[1] for name, half in benign.items()}
+    return TrainingData(fit, calibration, main[2], held_out, {DEEPSET: str(path)})
+
+
+def _jailbreak_data(data: Path, seed: int) -> TrainingData:
+    path = _require(data, JAILBREAKS)
+    jailbreaks = load_jailbreaks(path)
+    deepset = locate(data, DEEPSET)
+    parts = [jailbreaks]
+    if deepset is not None:
+        parts.append(_relabel(load_deepset(deepset).where_label("benign"), "benign"))
+    benign = _benign_sets(data, seed)
+    if not benign and deepset is None:
+        raise DetectorError(f"jailbreak: no benign prompts found beside {path}")
+    main = _three_way(LabelledTexts.concat(*parts), seed)
+    fit, calibration = _with_benign(main, benign)
+    test_benign = {name: half[1] for name, half in benign.items()}
+    return TrainingData(fit, calibration, main[2], test_benign, {JAILBREAKS: str(path)})
+
+
+TOXICITY = Recipe(
+    name="toxicity",
+    spec=HeadSpec(
+        name="bastion/toxicity",
+        classes=("hate", "offensive", "neither"),
+        outputs=(
+            Output("toxicity", ("hate", "offensive")),
+            Output("hate", ("hate",)),
+            Output("offensive", ("offensive",)),
+        ),
+        c=10.0,
+        # Hate is 6 % of the tweets and "neither" 17 %: weigh them up so the
+        # head does not settle for "offensive".
+        class_weight={"hate": 6.0, "offensive": 1.0, "neither": 3.0},
+    ),
+    load=_toxicity_data,
+    main_set=DAVIDSON,
+    failure_modes=(
+        "Trained on 2017 US English tweets: slang, dialect and reclaimed slurs (notably in "
+        "African-American English) are often scored offensive; Davidson et al. report the same.",
+        "Identity terms alone raise the hate score: a neutral sentence naming a group can be "
+        "flagged.",
+        "Hate and offensive are hard to tell apart: most hate errors are predicted offensive.",
+        "Other languages than English are out of its training distribution.",
+    ),
+)
+PROMPT_INJECTION = Recipe(
+    name="prompt_injection",
+    spec=HeadSpec(
+        name="bastion/prompt_injection",
+        classes=("benign", "injection"),
+        outputs=(Output("prompt_injection", ("injection",)),),
+        embedding="static-minilm",
+        c=10.0,
+    ),
+    load=_prompt_injection_data,
+    main_set=DEEPSET,
+    failure_modes=(
+        "Trained on 529 prompts: indirect injections hidden in documents or tool output, and "
+        "injections phrased unlike the training set, are likely missed.",
+        "English and German only.",
+    ),
+)
+JAILBREAK = Recipe(
+    name="jailbreak",
+    spec=HeadSpec(
+        name="bastion/jailbreak",
+        classes=("benign", "jailbreak"),
+        outputs=(Output("jailbreak", ("jailbreak",)),),
+        c=10.0,
+    ),
+    load=_jailbreak_data,
+    main_set=JAILBREAKS,
+    failure_modes=(
+        "In-the-wild jailbreaks come in families of near-copies; the split keeps exact copies "
+        "together but not near-copies, so held-out recall overstates recall on new families.",
+        "Short, direct harmful requests are not jailbreaks and are not flagged (that is the "
+        "job of a content-safety detector).",
+    ),
+)
+RECIPES: dict[str, Recipe] = {r.name: r for r in (TOXICITY, PROMPT_INJECTION, JAILBREAK)}
+
+
+def recipe(name: str) -> Recipe:
+    """The recipe called *name* (``toxicity`` or ``bastion/toxicity``)."""
+    short = name.removeprefix("bastion/")
+    if short not in RECIPES:
+        raise DetectorError(f"no training recipe {name!r}; recipes: {', '.join(RECIPES)}")
+    return RECIPES[short]
