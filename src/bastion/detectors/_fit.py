@@ -17,7 +17,7 @@ import numpy.typing as npt
 from bastion.detectors._errors import DetectorError
 from bastion.detectors._fast import FastTextDetector, Output, TextEncoder, Windows
 from bastion.detectors._hashing import NgramHasher
-from bastion.detectors._linear import Array, LinearHead, Link
+from bastion.detectors._linear import LinearHead, Link
 from bastion.detectors._normalize import normalize
 
 
