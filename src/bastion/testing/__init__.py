@@ -11,7 +11,14 @@ so one suite covers every backend, in-process or behind a network::
         check_signal_store(MemorySignalStore)
 
 :func:`check_decision_sink` does the same for decision sinks, given a way to
-read back what a closed sink stored.
+read back what a closed sink stored, and :func:`check_detector` for detectors
+(every registered one passes it)::
+
+    from functools import partial
+
+    from bastion.detectors import load_detector
+
+    check_detector(partial(load_detector, "bastion/toxicity"))
 
 Each suite raises ``AssertionError`` naming the first check that failed.
 
@@ -20,6 +27,7 @@ Each suite raises ``AssertionError`` naming the first check that failed.
 """
 
 from bastion.testing._decision_sink import check_decision_sink, sample_records
+from bastion.testing._detector import check_detector
 from bastion.testing._policy_cases import CaseReport, CaseResult, run_case_file, run_cases
 from bastion.testing._signal_store import check_signal_store
 
@@ -27,6 +35,7 @@ __all__ = [
     "CaseReport",
     "CaseResult",
     "check_decision_sink",
+    "check_detector",
     "check_signal_store",
     "run_case_file",
     "run_cases",
