@@ -23,6 +23,7 @@ data sets and measured on a held-out split; each ships with a model card.
 Hub models already on disk load through :class:`HubClassifier`.
 """
 
+from bastion.detectors._calibrate import calibrate_thresholds
 from bastion.detectors._cascade import CascadeDetector
 from bastion.detectors._claims import ClaimMatcher, build_claim_index
 from bastion.detectors._datasets import LabelledTexts, SkippedRow, kfold, split
@@ -66,6 +67,7 @@ from bastion.detectors._registry import (
     reset_registry,
 )
 from bastion.detectors._scores import Evidence, ScoreBatch, Span
+from bastion.detectors._signals import signal_columns, signal_names
 from bastion.detectors._static import StaticEmbedder
 from bastion.detectors._training import TrainResult, evaluate, measure_speed, train
 
@@ -101,6 +103,7 @@ __all__ = [
     "Windows",
     "binary_auroc",
     "build_claim_index",
+    "calibrate_thresholds",
     "classification_report",
     "detector",
     "detector_names",
@@ -126,6 +129,8 @@ __all__ = [
     "recipe",
     "redact",
     "reset_registry",
+    "signal_columns",
+    "signal_names",
     "split",
     "threshold_for_fpr",
     "train",
