@@ -7,8 +7,9 @@ import logging
 import typer
 
 from bastion import __version__
-from bastion.cli import _guard, _policy, _serve, _trace
+from bastion.cli import _detectors, _guard, _policy, _serve, _signals, _trace
 from bastion.cli._demo import demo
+from bastion.cli._detect import detect
 
 app = typer.Typer(
     name="bastion",
@@ -21,7 +22,10 @@ app.add_typer(_policy.app, name="policy")
 app.add_typer(_guard.app, name="guard")
 app.add_typer(_serve.app, name="serve")
 app.add_typer(_trace.app, name="trace")
+app.add_typer(_detectors.app, name="detectors")
+app.add_typer(_signals.app, name="signals")
 app.command()(demo)
+app.command()(detect)
 
 
 def _version(value: bool) -> None:
