@@ -28,7 +28,7 @@ def _run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
 def test_readme_python_snippet_runs() -> None:
     readme = (ROOT / "README.md").read_text()
     snippets = re.findall(r"```python\n(.*?)```", readme, flags=re.S)
-    assert len(snippets) == 2, "the README shows the guard and the trace API"
+    assert len(snippets) == 3, "the README shows the guard, the trace and the detectors API"
     outputs = []
     for snippet in snippets:
         out = subprocess.run(
@@ -44,6 +44,11 @@ def test_readme_python_snippet_runs() -> None:
     # v1 is demoted below v2; v2 comes from an election authority, so it is allowed.
     assert outputs[0].startswith("('v2', 'v1') ['demote (election-claim-label"), outputs[0]
     assert outputs[1].startswith("served at position 2 of 2 (score 0.9 demoted"), outputs[1]
+    # Leetspeak does not hide the insult.
+    labels, scores = outputs[2].split(") ")
+    assert labels == "('toxicity', 'hate', 'offensive'", outputs[2]
+    clean, toxic = (float(v) for v in scores.strip("[]\n").split(", "))
+    assert clean < 0.5 <= toxic, outputs[2]
 
 
 def test_readme_cli_commands_run() -> None:
