@@ -3,8 +3,9 @@
 No PyTorch at run time: NumPy, the regular expressions of
 :mod:`bastion.detectors._normalize` and, when the model uses the static
 embedding, the ``tokenizers`` package. Long texts are scored in overlapping
-windows and the most harmful window speaks for the text, so padding a toxic
-or injected text with pages of harmless text does not dilute its score.
+windows (each model sets their size) and the most harmful window speaks for
+the text: pages of harmless text around a toxic or injected passage dilute
+it only as much as the harmless text inside the passage's own window.
 """
 
 from __future__ import annotations

@@ -60,7 +60,14 @@ _LEET_CHARS = "0134578@$!|+€9"
 _LEET_WORD = re.compile(
     r"(?<![a-z0-9@$!|+€])[a-z0-9@$!|+€]*(?:[a-z][0-9@$!|+€]|[0-9@$!|+€][a-z])[a-z0-9@$!|+€]*"
 )
-_NOT_LEET = re.compile(r"\d+(?:st|nd|rd|th|s|k|m|g|x|px|am|pm|p|gb|mb|kg|km|h)|[a-z]+\d+")
+# Not leetspeak: ordinals and units ("3rd", "4k") and a few common names ("mp3").
+_NOT_LEET = re.compile(
+    r"\d+(?:st|nd|rd|th|s|k|m|g|x|px|am|pm|p|gb|mb|kg|km|h|d)"
+    r"|mp3|mp4|p2p|b2b|b2c|h264|a4|a5|g5|ps4|ps5"
+)
+# A name with a version number ("win10", "covid19", "user123") has more letters
+# than digits; "h035" and "wh173" have fewer.
+_VERSIONED = re.compile(r"([a-z]+)(\d{2,})")
 _HAS_LEET = re.compile(r"[a-z][0-9@$!|+€]|[0-9@$!|+€][a-z]")
 # Three or more single letters separated by one non-letter each: "i.d.i.o.t".
 _SPACED = re.compile(r"(?<![a-z])(?:[a-z][ .\-_*'~/\\]){2,}[a-z](?![a-z])")
@@ -95,7 +102,10 @@ def normalize(text: str) -> str:
     if "http" in text or "www." in text:
         text = _URL.sub(" xurl ", text)
     if "@" in text:
-        text = _MENTION.sub(" xmention ", text)
+        # A replacement can expose the next mention ("@a@b"): repeat until none is left.
+        replaced = _MENTION.sub(" xmention ", text)
+        while replaced != text:
+            text, replaced = replaced, _MENTION.sub(" xmention ", replaced)
     if _HAS_LEET.search(text):
         text = _LEET_WORD.sub(_deleet, text)
     if _SPACED.search(text):
@@ -121,6 +131,9 @@ def _deleet(match: re.Match[str]) -> str:
     # ordinals, units and names with a number at the end ("3rd", "4k", "mp3").
     core = word.strip("!|+$")
     if not core or _NOT_LEET.fullmatch(core) or not any(c in _LEET_CHARS for c in core):
+        return word
+    versioned = _VERSIONED.fullmatch(core)
+    if versioned and len(versioned.group(1)) > len(versioned.group(2)):
         return word
     start = word.index(core)
     return word[:start] + core.translate(_LEET) + word[start + len(core) :]

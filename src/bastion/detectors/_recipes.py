@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bastion.detectors._datasets import LabelledTexts, split
 from bastion.detectors._errors import DetectorError
-from bastion.detectors._fast import Output
+from bastion.detectors._fast import Output, Windows
 from bastion.detectors._fit import HeadSpec
 from bastion.detectors._loaders import (
     load_bbq_contexts,
@@ -180,6 +180,8 @@ TOXICITY = Recipe(
         # Hate is 6 % of the tweets and "neither" 17 %: weigh them up so the
         # head does not settle for "offensive".
         class_weight={"hate": 6.0, "offensive": 1.0, "neither": 3.0},
+        # Tweets are short: a long post is judged passage by passage.
+        windows=Windows(512, 256),
     ),
     load=_toxicity_data,
     main_set=DAVIDSON,
@@ -203,6 +205,7 @@ PROMPT_INJECTION = Recipe(
         outputs=(Output("prompt_injection", ("injection",)),),
         embedding="static-minilm",
         c=10.0,
+        windows=Windows(1024, 512),
     ),
     load=_prompt_injection_data,
     main_set=DEEPSET,

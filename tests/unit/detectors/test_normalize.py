@@ -75,13 +75,8 @@ def test_numbers_that_are_not_leetspeak_are_kept(kept: str) -> None:
     assert normalize(kept) == kept
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a word with letters then digits is read as a name like 'mp3', so leetspeak in "
-    "the last letter ('cun7', 'idio7', 'shi7') is not undone",
-)
 def test_leetspeak_in_the_last_letter_is_undone() -> None:
-    assert normalize("idio7") == "idiot"
+    assert normalize("idio7 shi7 th3") == "idiot shit the"
 
 
 def test_safe_text_replaces_lone_surrogates_only() -> None:

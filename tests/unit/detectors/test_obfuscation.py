@@ -229,9 +229,9 @@ def test_obfuscated_benign_text_is_not_flagged(
 
 @pytest.mark.xfail(
     strict=True,
-    reason="4,096-character windows dilute a short passage in harmless text: 100 KB of "
-    "padding each side drops toxicity from 1.00 to 0.002, and 300 characters each side "
-    "already to 0.06-0.45 (a bug in the fast family's windows; remove this mark once fixed)",
+    reason="a known limit: the harmless text inside a passage's own window (512 characters "
+    "for toxicity, 1,024 for prompt injection) dilutes it; 100 KB of varied padding each side "
+    "brings a short toxic or injected sentence under the threshold",
 )
 @pytest.mark.parametrize("case", ["toxicity", "prompt_injection"])
 def test_huge_benign_padding_keeps_the_text_flagged(
@@ -245,13 +245,6 @@ def test_huge_benign_padding_keeps_the_text_flagged(
     assert min(padded) >= threshold, f"{case}: padded scores {padded}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hashed n-grams weigh 1/sqrt(count) per occurrence, so k repeats of a sentence "
-    "multiply its logits by sqrt(k): a harmless sentence leaning the wrong way is flagged "
-    "once repeated (prompt_injection 0.23 -> 1.00 at 5 repeats); L2-normalising each "
-    "text's bucket counts fixes it (remove this mark once fixed)",
-)
 @pytest.mark.parametrize(
     ("case", "sentence", "repeats"),
     [
