@@ -114,9 +114,7 @@ class NgramHasher:
         per_text = np.bincount(rows_out, minlength=len(encoded)).astype(np.float32)
         scale = np.zeros(len(encoded), dtype=np.float32)
         np.divide(1.0, np.sqrt(per_text), out=scale, where=per_text > 0)
-        return HashedFeatures(
-            rows_out, keys & (self.dimension - 1), scale[rows_out], len(encoded)
-        )
+        return HashedFeatures(rows_out, keys & (self.dimension - 1), scale[rows_out], len(encoded))
 
     @staticmethod
     def _char_ngrams(
