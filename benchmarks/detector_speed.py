@@ -14,7 +14,8 @@ seed 0; a seeded synthetic corpus when the data is absent, with a note):
    ratio;
 3. the cascades: texts per second on the same 2,000 texts, and the share of
    the 10,000 texts they escalate to MiniLM;
-4. the process's RSS with every default model loaded (fast family + MiniLM);
+4. the process's RSS with the default models loaded (the fast family, PII and
+   claims: what ``bastion detect`` runs), then with MiniLM and its models too;
 5. a baseline, when scikit-learn is installed: ``HashingVectorizer`` (char
    2-5-grams, 2**18 features) + ``SGDClassifier``, fitted on the same texts,
    timed the same way.
@@ -191,6 +192,8 @@ def main() -> None:
             )
         )
 
+    gc.collect()
+    rss_default = rss_mb()  # the detectors `bastion detect` runs by default
     minilm = embedder_for("minilm")
     assert minilm is not None
     minilm.encode(embed_texts[:8])  # loads the model
@@ -229,7 +232,14 @@ def main() -> None:
     gc.collect()
     rss = rss_mb()
     rows.append(
-        ("RSS, fast family + MiniLM loaded", f"{rss:.0f} MB", f"(at start {rss_start:.0f} MB)")
+        (
+            "RSS, default (fast) models loaded",
+            f"{rss_default:.0f} MB",
+            f"(at start {rss_start:.0f} MB)",
+        )
+    )
+    rows.append(
+        ("RSS, + MiniLM and its models", f"{rss:.0f} MB", "(PyTorch, sentence-transformers)")
     )
 
     width = max(len(r[0]) for r in rows)
@@ -240,7 +250,7 @@ def main() -> None:
     embed_worst = min(embed_rates.values()) if embed_rates else float("nan")
     ratio = minilm_rate / embed_worst if embed_rates else float("nan")
     print(f"\n{'target':<52}{'value':<13}result")
-    rss_check = mark(rss, TARGETS["rss_mb"], at_most=True)
+    rss_check = mark(rss_default, TARGETS["rss_mb"], at_most=True)
     checks = [
         (f"fast family ≥ {TARGETS['fast_texts_per_s']:,.0f} texts/s batched (slowest)",
          f"{worst_batched:,.0f}", mark(worst_batched, TARGETS["fast_texts_per_s"], at_most=False)),
@@ -249,7 +259,8 @@ def main() -> None:
         (f"embedding family within {TARGETS['embed_ratio']}× raw MiniLM",
          f"{ratio:.2f}×" if embed_rates else "n/a",
          mark(ratio, TARGETS["embed_ratio"], at_most=True) if embed_rates else "no model files"),
-        (f"memory ≤ {TARGETS['rss_mb']:.0f} MB", f"{rss:.0f} MB", rss_check),
+        (f"memory ≤ {TARGETS['rss_mb']:.0f} MB, default models",
+         f"{rss_default:.0f} MB", rss_check),
     ]  # fmt: skip
     for what, value, result in checks:
         print(f"{what:<52}{value:<13}{result}")
@@ -263,7 +274,8 @@ def main() -> None:
     print(
         f"BENCH detector_speed fast_texts_per_s={worst_batched:.0f} "
         f"fast_single_us={worst_single:.1f} embed_texts_per_s={embed_field} "
-        f"minilm_texts_per_s={minilm_rate:.0f} rss_mb={rss:.0f}"
+        f"minilm_texts_per_s={minilm_rate:.0f} rss_mb={rss_default:.0f} "
+        f"rss_with_minilm_mb={rss:.0f}"
     )
 
 

@@ -34,6 +34,7 @@ def test_detector_speed_quick_reports_every_figure() -> None:
         "embed_texts_per_s",
         "minilm_texts_per_s",
         "rss_mb",
+        "rss_with_minilm_mb",
     }
     for key, value in fields.items():
         if key == "embed_texts_per_s" and value == "na":  # no MiniLM model files

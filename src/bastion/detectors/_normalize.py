@@ -57,9 +57,7 @@ _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t
                        "8": "b", "9": "g", "@": "a", "$": "s", "!": "i", "|": "l",
                        "+": "t", "€": "e"})  # fmt: skip
 _LEET_CHARS = "0134578@$!|+€9"
-_LEET_WORD = re.compile(
-    r"(?<![a-z0-9@$!|+€])[a-z0-9@$!|+€]*(?:[a-z][0-9@$!|+€]|[0-9@$!|+€][a-z])[a-z0-9@$!|+€]*"
-)
+_LEET_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789@$!|+€")
 # Not leetspeak: ordinals and units ("3rd", "4k") and a few common names ("mp3").
 _NOT_LEET = re.compile(
     r"\d+(?:st|nd|rd|th|s|k|m|g|x|px|am|pm|p|gb|mb|kg|km|h|d)"
@@ -72,11 +70,12 @@ _HAS_LEET = re.compile(r"[a-z][0-9@$!|+€]|[0-9@$!|+€][a-z]")
 # Three or more single letters separated by one non-letter each: "i.d.i.o.t".
 _SPACED = re.compile(r"(?<![a-z])(?:[a-z][ .\-_*'~/\\]){2,}[a-z](?![a-z])")
 _SPACED_SEPARATORS = re.compile(r"[ .\-_*'~/\\]")
-_STRETCHED = re.compile(r"([a-z])\1\1+|([^\W\d])\2\2+")
-_WHITESPACE = re.compile(r"\s+")
+_STRETCHED = re.compile(r"(\w)\1\1+")
+# Runs of whitespace, or one whitespace character that is not a plain space.
+_WHITESPACE = re.compile(r"\s\s+|[^\S ]")
 # Addresses carry no meaning a detector should learn, only noise: one token each.
 _URL = re.compile(r"https?://\S+|www\.\S+")
-_MENTION = re.compile(r"(?<![\w@])@\w{1,30}")
+_MENTION = re.compile(r"@\w{1,30}")
 
 
 def safe_text(text: str) -> str:
@@ -93,25 +92,61 @@ def normalize(text: str) -> str:
 
     Idempotent: ``normalize(normalize(t)) == normalize(t)``.
     """
-    if "&" in text:
-        text = html.unescape(text)
-    if text.isascii():
-        text = text.lower()
-    else:
-        text = _fold(safe_text(text))
+    out = _normalize_once(text)
+    # The steps can feed each other ("0m a a": a unit, then spaced letters that
+    # join into a word with a digit): repeat to a fixed point. A text in which
+    # no step would find anything is at it already, which saves the second
+    # pass for most texts.
+    for _ in range(4):
+        if not _may_change(out):
+            break
+        again = _normalize_once(out)
+        if again == out:
+            break
+        out = again
+    return out
+
+
+def _may_change(text: str) -> bool:
+    """Whether any step of :func:`_normalize_once` would find something in *text*."""
+    return (
+        "&" in text
+        or "@" in text
+        or "http" in text
+        or "www." in text
+        or _HAS_LEET.search(text) is not None
+        or _WHITESPACE.search(text) is not None
+        or _SPACED.search(text) is not None
+        or _STRETCHED.search(text) is not None
+    )
+
+
+def _normalize_once(text: str) -> str:
+    text = _lower(text)
+    for _ in range(4):  # "&amp;lt;" is "<" after two rounds; "&eacute;" needs folding
+        if "&" not in text:
+            break
+        unescaped = _lower(html.unescape(text))
+        if unescaped == text:
+            break
+        text = unescaped
     if "http" in text or "www." in text:
         text = _URL.sub(" xurl ", text)
     if "@" in text:
         # A replacement can expose the next mention ("@a@b"): repeat until none is left.
-        replaced = _MENTION.sub(" xmention ", text)
+        replaced = _MENTION.sub(_mention, text)
         while replaced != text:
-            text, replaced = replaced, _MENTION.sub(" xmention ", replaced)
-    if _HAS_LEET.search(text):
-        text = _LEET_WORD.sub(_deleet, text)
+            text, replaced = replaced, _MENTION.sub(_mention, replaced)
+    text = _deleet_words(text)
+    text = _WHITESPACE.sub(" ", text)
     if _SPACED.search(text):
         text = _SPACED.sub(_join_spaced, text)
     text = _STRETCHED.sub(_unstretch, text)
     return _WHITESPACE.sub(" ", text).strip()
+
+
+def _lower(text: str) -> str:
+    return text.lower() if text.isascii() else _fold(safe_text(text))
 
 
 def _fold(text: str) -> str:
@@ -125,22 +160,57 @@ def _fold(text: str) -> str:
     return text
 
 
-def _deleet(match: re.Match[str]) -> str:
-    word = match.group(0)
+def _mention(match: re.Match[str]) -> str:
+    """A mention is an ``@`` that does not follow a word character (not an email)."""
+    start = match.start()
+    before = match.string[start - 1] if start else " "
+    return match.group(0) if before.isalnum() or before in "_@" else " xmention "
+
+
+def _deleet_words(text: str) -> str:
+    """Undo leetspeak in every word that mixes letters with leet characters.
+
+    Only the few places where a letter touches a leet character are visited;
+    each is widened to its word.
+    """
+    pieces: list[str] = []
+    last = 0
+    for match in _HAS_LEET.finditer(text):
+        if match.start() < last:
+            continue
+        start, end = match.start(), match.end()
+        while start > 0 and text[start - 1] in _LEET_WORD_CHARS:
+            start -= 1
+        while end < len(text) and text[end] in _LEET_WORD_CHARS:
+            end += 1
+        pieces.append(text[last:start])
+        pieces.append(_deleet(text[start:end]))
+        last = end
+    if not pieces:
+        return text
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+def _deleet(word: str) -> str:
     # Punctuation around a word ("wow!!!", "$5") is not leetspeak; nor are
     # ordinals, units and names with a number at the end ("3rd", "4k", "mp3").
     core = word.strip("!|+$")
+    start = word.index(core)
+    # Judge the word as it will read once stretched letters are cut to two.
+    core = _STRETCHED.sub(_unstretch, core)
     if not core or _NOT_LEET.fullmatch(core) or not any(c in _LEET_CHARS for c in core):
         return word
     versioned = _VERSIONED.fullmatch(core)
     if versioned and len(versioned.group(1)) > len(versioned.group(2)):
         return word
-    start = word.index(core)
-    return word[:start] + core.translate(_LEET) + word[start + len(core) :]
+    end = len(word) - len(word.rstrip("!|+$"))
+    return word[:start] + core.translate(_LEET) + word[len(word) - end :]
 
 
 def _unstretch(match: re.Match[str]) -> str:
-    return match.group(0)[:2]
+    run = match.group(0)
+    return run if run[0].isdigit() or run[0] == "_" else run[:2]
 
 
 def _join_spaced(match: re.Match[str]) -> str:
