@@ -40,6 +40,26 @@ def _mix(h: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint32]:
     return h ^ (h >> np.uint32(16))
 
 
+_FIBONACCI = np.uint32(0x9E3779B1)
+_CACHED_POWERS = 1 << 16
+
+
+def _power_table(length: int) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32]]:
+    """``P**(i+1)`` and ``P**-(i+1)`` modulo 2**32 for ``i < length``."""
+    powers = np.cumprod(np.full(length, _P, dtype=np.uint32), dtype=np.uint32)
+    inverse = np.cumprod(np.full(length, _P_INVERSE, dtype=np.uint32), dtype=np.uint32)
+    return powers, inverse
+
+
+_POWERS, _INVERSE = _power_table(_CACHED_POWERS)
+
+
+def _powers(length: int) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32]]:
+    if length <= _CACHED_POWERS:
+        return _POWERS[:length], _INVERSE[:length]
+    return _power_table(length)
+
+
 @dataclass(frozen=True, slots=True)
 class HashedFeatures:
     """The hashed features of a batch: one entry per distinct (text, bucket).
@@ -47,14 +67,22 @@ class HashedFeatures:
     Attributes:
         rows: The text each feature belongs to (``int64``, ascending).
         buckets: Its bucket (``int64`` in ``[0, 2**bits)``).
-        weights: Its weight (``float32``; ``1 / sqrt(distinct buckets of its text)``).
+        scale: Per text, the weight of each of its features
+            (``float32``; ``1 / sqrt(distinct buckets of the text)``, 0 for none).
+        starts: Per text, the index of its first feature (features are grouped by text).
         count: The number of texts.
     """
 
     rows: npt.NDArray[np.int64]
     buckets: npt.NDArray[np.int64]
-    weights: npt.NDArray[np.float32]
+    scale: npt.NDArray[np.float32]
+    starts: npt.NDArray[np.int64]
     count: int
+
+    @property
+    def weights(self) -> npt.NDArray[np.float32]:
+        """Each feature's weight (its text's scale)."""
+        return self.scale[self.rows]
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +129,8 @@ class NgramHasher:
                 hashes.append(hashed)
         all_rows = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
         all_hashes = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.uint32)
-        buckets = (_mix(all_hashes) & np.uint32(self.dimension - 1)).astype(np.int64)
+        # Fibonacci hashing: the top bits of a multiplication by the golden ratio.
+        buckets = ((all_hashes * _FIBONACCI) >> np.uint32(32 - self.bits)).astype(np.int64)
         # Binary presence: each (text, bucket) once, found by sorting the keys
         # (a plain quicksort of int64 costs a few microseconds per text).
         keys = np.sort((all_rows << self.bits) | buckets)
@@ -111,10 +140,12 @@ class NgramHasher:
             np.not_equal(keys[1:], keys[:-1], out=first[1:])
             keys = keys[first]
         rows_out = keys >> self.bits
-        per_text = np.bincount(rows_out, minlength=len(encoded)).astype(np.float32)
+        per_text = np.bincount(rows_out, minlength=len(encoded))
+        starts = np.zeros(len(encoded), dtype=np.int64)
+        np.cumsum(per_text[:-1], out=starts[1:])
         scale = np.zeros(len(encoded), dtype=np.float32)
-        np.divide(1.0, np.sqrt(per_text), out=scale, where=per_text > 0)
-        return HashedFeatures(rows_out, keys & (self.dimension - 1), scale[rows_out], len(encoded))
+        np.divide(1.0, np.sqrt(per_text, dtype=np.float32), out=scale, where=per_text > 0)
+        return HashedFeatures(rows_out, keys & (self.dimension - 1), scale, starts, len(encoded))
 
     @staticmethod
     def _char_ngrams(
@@ -140,8 +171,7 @@ class NgramHasher:
         edges = np.diff(is_word.astype(np.int8), prepend=np.int8(0), append=np.int8(0))
         starts = np.flatnonzero(edges == 1)
         ends = np.flatnonzero(edges == -1)
-        powers = np.cumprod(np.full(len(buffer), _P, dtype=np.uint32), dtype=np.uint32)
-        inverse = np.cumprod(np.full(len(buffer), _P_INVERSE, dtype=np.uint32), dtype=np.uint32)
+        powers, inverse = _powers(len(buffer))
         prefix = np.cumsum(buffer.astype(np.uint32) * powers, dtype=np.uint32)
         prefix = np.concatenate([np.zeros(1, dtype=np.uint32), prefix])
         # prefix[i] = sum(b[j] * P**(j+1) for j < i); a word's difference of

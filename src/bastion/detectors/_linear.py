@@ -61,12 +61,10 @@ class LinearHead:
         """Uncalibrated logits, ``(count, logits)``."""
         out = np.repeat(self.bias[None, :].astype(np.float32), count, axis=0)
         if self.hashed is not None and hashed is not None and len(hashed.rows):
-            gathered = self.hashed[hashed.buckets]
-            gathered *= hashed.weights[:, None]
-            for column in range(out.shape[1]):
-                out[:, column] += np.bincount(
-                    hashed.rows, weights=gathered[:, column], minlength=count
-                ).astype(np.float32)
+            # Features come grouped by text: sum each text's run of weights, then scale.
+            nonempty = np.flatnonzero(hashed.scale)
+            sums = np.add.reduceat(self.hashed[hashed.buckets], hashed.starts[nonempty], axis=0)
+            out[nonempty] += sums * hashed.scale[nonempty, None]
         if self.dense is not None and dense is not None:
             out += (dense @ self.dense).astype(np.float32)
         return out
