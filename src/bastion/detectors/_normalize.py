@@ -66,7 +66,11 @@ _NOT_LEET = re.compile(
 # A name with a version number ("win10", "covid19", "user123") has more letters
 # than digits; "h035" and "wh173" have fewer.
 _VERSIONED = re.compile(r"([a-z]+)(\d{2,})")
-_HAS_LEET = re.compile(r"[a-z][0-9@$!|+€]|[0-9@$!|+€][a-z]")
+# A leet character inside a word ("h4te", "sh!t"), at its start ("1d10t") or
+# digits at its end ("idio7"); not punctuation after a word ("wow!!!").
+_HAS_LEET = re.compile(
+    r"[a-z][0-9@$!|+€]+[a-z]|(?<![a-z0-9@$!|+€])[0-9@$!|+€]+[a-z]|[a-z][0-9]+(?![a-z0-9])"
+)
 # Three or more single letters separated by one non-letter each: "i.d.i.o.t".
 _SPACED = re.compile(r"(?<![a-z])(?:[a-z][ .\-_*'~/\\]){2,}[a-z](?![a-z])")
 _SPACED_SEPARATORS = re.compile(r"[ .\-_*'~/\\]")
@@ -85,6 +89,20 @@ def safe_text(text: str) -> str:
     except UnicodeEncodeError:
         return text.encode("utf-8", "replace").decode("utf-8")
     return text
+
+
+# Anything the leet, whitespace, spaced-letter or stretched-letter steps would change.
+_TRIGGER = re.compile(
+    "|".join(
+        f"(?:{pattern})"
+        for pattern in (
+            _HAS_LEET.pattern,
+            _WHITESPACE.pattern,
+            _SPACED.pattern,
+            r"(?P<run>\w)(?P=run)(?P=run)",
+        )
+    )
+)
 
 
 def normalize(text: str) -> str:
@@ -114,10 +132,7 @@ def _may_change(text: str) -> bool:
         or "@" in text
         or "http" in text
         or "www." in text
-        or _HAS_LEET.search(text) is not None
-        or _WHITESPACE.search(text) is not None
-        or _SPACED.search(text) is not None
-        or _STRETCHED.search(text) is not None
+        or _TRIGGER.search(text) is not None
     )
 
 

@@ -76,7 +76,7 @@ def train(
     split_data = chosen.load(data, seed)
     spec = chosen.spec
     if family == "minilm":
-        spec = replace(spec, name=f"{spec.name}-minilm", hasher=None, embedding="minilm", c=1.0)
+        spec = replace(spec, name=f"{spec.name}-minilm", hasher=None, embedding="minilm", c=10.0)
     embedder = embedder_for(spec.embedding, model_dir)
     started = time.perf_counter()
     detector = fit_detector(
