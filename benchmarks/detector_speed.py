@@ -107,7 +107,7 @@ def sklearn_baseline(texts: list[str], singles: list[str], batch: int) -> dict[s
         from sklearn.pipeline import make_pipeline
     except ImportError:
         return None
-    labels = [int("!" in t or "bitch" in t.lower()) for t in texts]  # any two classes will do
+    labels = [i % 2 for i in range(len(texts))]  # any two classes will do: timing only
     pipeline = make_pipeline(
         HashingVectorizer(
             analyzer="char_wb", ngram_range=(2, 5), n_features=2**18, alternate_sign=False
