@@ -28,7 +28,8 @@ MAX_TOKENS = 512
 """Tokens kept per text: the first 512 carry the topic; the cap bounds the cost of a 1 MB text."""
 _CHARS_PER_TOKEN = 16
 """Characters kept before tokenising (MAX_TOKENS x 16): English averages under 5 per token."""
-_CHUNK = 512
+_CHUNK = 64
+_TOKENIZE_CHUNK = 4096
 """Texts encoded at a time: keeps the gathered rows (~4 MB for short texts) in cache."""
 
 
@@ -90,12 +91,16 @@ class StaticEmbedder:
     def encode(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         """Unit vectors of shape ``(len(texts), dim)``; a text with no tokens gets zeros."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for start in range(0, len(texts), _CHUNK):
-            self._encode_into(texts[start : start + _CHUNK], out[start : start + _CHUNK])
+        # Tokenise in large batches (the tokenizer runs them in parallel), sum
+        # vectors in small ones (their rows stay in the CPU cache).
+        for start in range(0, len(texts), _TOKENIZE_CHUNK):
+            ids = self._token_ids(texts[start : start + _TOKENIZE_CHUNK])
+            for offset in range(0, len(ids), _CHUNK):
+                at = start + offset
+                self._encode_into(ids[offset : offset + _CHUNK], out[at : at + _CHUNK])
         return out
 
-    def _encode_into(self, texts: Sequence[str], out: npt.NDArray[np.float32]) -> None:
-        ids_per_text = self._token_ids(texts)
+    def _encode_into(self, ids_per_text: list[list[int]], out: npt.NDArray[np.float32]) -> None:
         unk = self._unk_id
         if unk is not None:
             ids_per_text = [
