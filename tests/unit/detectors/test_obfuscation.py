@@ -227,13 +227,21 @@ def test_obfuscated_benign_text_is_not_flagged(
             assert value < threshold, f"{case}: benign {name}({text!r}) scores {value:.3f}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a known limit: the harmless text inside a passage's own window (512 characters "
-    "for toxicity, 1,024 for prompt injection) dilutes it; 100 KB of varied padding each side "
-    "brings a short toxic or injected sentence under the threshold",
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(
+            "toxicity",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="a known limit: the harmless text inside a passage's own 512-character "
+                "window dilutes it; 100 KB of varied padding each side brings a short toxic "
+                "sentence under the threshold",
+            ),
+        ),
+        "prompt_injection",
+    ],
 )
-@pytest.mark.parametrize("case", ["toxicity", "prompt_injection"])
 def test_huge_benign_padding_keeps_the_text_flagged(
     case: str, detectors: dict[str, FastTextDetector]
 ) -> None:
