@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from bastion.detectors._errors import DetectorError
 from bastion.detectors._model_files import save_model
@@ -31,7 +32,7 @@ DEFAULT_FILE = "static-minilm.npz"
 def distill_static(
     out_path: Path,
     *,
-    dims: int = 256,
+    dims: int = 160,
     source: Path | None = None,
     sif_coefficient: float = 1e-4,
 ) -> StaticEmbedder:
@@ -62,7 +63,8 @@ def distill_static(
         source = _packaged_minilm()
     logger.info("distilling %s to %d dims", source, dims)
     static = distill(str(source), pca_dims=dims, sif_coefficient=sif_coefficient, device="cpu")
-    table = np.asarray(static.embedding, dtype=np.float16)
+    table = np.asarray(static.embedding, dtype=np.float32)
+    quantized, scales = quantize_rows(table)
     tokenizer_json = static.tokenizer.to_str()
     meta = {
         "kind": MODEL_KIND,
@@ -71,18 +73,30 @@ def distill_static(
         "vocab_size": int(table.shape[0]),
         "sif_coefficient": sif_coefficient,
         "model2vec_version": model2vec.__version__,
+        "storage": "int8 rows with a float32 scale each",
         "command": f"python -m bastion.detectors._distill {out_path.name} --dims {dims}",
     }
     save_model(
         out_path,
         {
-            "embeddings": table,
+            "embeddings": quantized,
+            "scales": scales,
             "tokenizer": np.frombuffer(tokenizer_json.encode("utf-8"), dtype=np.uint8),
         },
         meta,
     )
     logger.info("wrote %s (%d bytes)", out_path, out_path.stat().st_size)
     return StaticEmbedder.load(out_path)
+
+
+def quantize_rows(
+    table: npt.NDArray[np.float32],
+) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.float32]]:
+    """Each row as int8 times one float32 scale (a quarter of float32's size)."""
+    scales = np.abs(table).max(axis=1) / 127.0
+    scales[scales == 0] = 1.0
+    quantized = np.rint(table / scales[:, None]).astype(np.int8)
+    return quantized, scales.astype(np.float32)
 
 
 def _packaged_minilm() -> Path:
@@ -99,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Command line: ``python -m bastion.detectors._distill OUT [--dims N]``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path, nargs="?", default=Path(DEFAULT_FILE))
-    parser.add_argument("--dims", type=int, default=256)
+    parser.add_argument("--dims", type=int, default=160)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
     distill_static(args.out, dims=args.dims)

@@ -11,7 +11,7 @@ it only as much as the harmless text inside the passage's own window.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -154,11 +154,7 @@ class FastTextDetector:
         unknown = set(thresholds) - set(self.labels)
         if unknown:
             raise DetectorError(f"{self.name}: no columns {sorted(unknown)}; has {self.labels}")
-        merged = {**self.thresholds, **thresholds}
-        return FastTextDetector(
-            self.name, self.head, self.outputs, self.hasher, self.embedder, self.embedding,
-            self.windows, merged, self.meta,
-        )  # fmt: skip
+        return replace(self, thresholds={**self.thresholds, **thresholds})
 
     def save(self, path: Path) -> None:
         """Write the model file (the embedder is referred to by name, not copied)."""

@@ -8,7 +8,7 @@ and nowhere on the scoring path. The fitted weights are copied into a
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -158,25 +158,21 @@ def calibrate_head(
     """
     head = detector.head
     y = _encode_labels(labels, head.classes, detector.name)
-    uncalibrated = FastTextDetector(
-        detector.name, _with_calibration(head, 1.0, 0.0), detector.outputs, detector.hasher,
-        detector.embedder, detector.embedding, detector.windows, detector.thresholds,
-        detector.meta,
-    )  # fmt: skip
+    uncalibrated = replace(detector, head=_with_calibration(head, 1.0, 0.0))
     plain = [normalize(t)[: detector.windows.size] for t in texts]
     hashed = detector.hasher.transform(plain) if head.hashed is not None else None
     dense = detector.embedder.encode(plain) if detector.embedder is not None else None
     logits = uncalibrated.head.logits(hashed, dense, len(plain)).astype(np.float64)
     scale, shift = _fit_scale_shift(logits, y, sigmoid=head.link == "sigmoid")
-    return FastTextDetector(
-        detector.name, _with_calibration(head, scale, shift), detector.outputs, detector.hasher,
-        detector.embedder, detector.embedding, detector.windows, detector.thresholds,
-        {**detector.meta, "calibration": {"scale": scale, "shift": shift, "examples": len(y)}},
-    )  # fmt: skip
+    return replace(
+        detector,
+        head=_with_calibration(head, scale, shift),
+        meta={**detector.meta, "calibration": {"scale": scale, "shift": shift, "examples": len(y)}},
+    )
 
 
 def _with_calibration(head: LinearHead, scale: float, shift: float) -> LinearHead:
-    return LinearHead(head.classes, head.link, head.hashed, head.dense, head.bias, scale, shift)
+    return replace(head, scale=scale, shift=shift)
 
 
 def _fit_scale_shift(

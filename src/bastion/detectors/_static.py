@@ -86,7 +86,10 @@ class StaticEmbedder:
             tokenizer = Tokenizer.from_str(arrays["tokenizer"].tobytes().decode("utf-8"))
         except Exception as error:  # tokenizers raises plain Exception on bad JSON
             raise DetectorError(f"{path}: its tokenizer cannot be read ({error})") from error
-        return cls(arrays["embeddings"], tokenizer, meta=meta)
+        table = arrays["embeddings"]
+        if "scales" in arrays:  # int8 rows, one scale each
+            table = table.astype(np.float32) * arrays["scales"].astype(np.float32)[:, None]
+        return cls(table, tokenizer, meta=meta)
 
     def encode(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         """Unit vectors of shape ``(len(texts), dim)``; a text with no tokens gets zeros."""

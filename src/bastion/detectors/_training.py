@@ -94,10 +94,7 @@ def train(
         benign_fpr = {**benign_fpr, "recall_at_1pct_fpr": recall}
     speed = measure_speed(detector, split_data.test.texts)
     meta = _meta(chosen, family, split_data, report, benign_fpr, speed, fit_seconds, seed, data)
-    detector = FastTextDetector(
-        detector.name, detector.head, detector.outputs, detector.hasher, detector.embedder,
-        detector.embedding, detector.windows, detector.thresholds, {**detector.meta, **meta},
-    )  # fmt: skip
+    detector = replace(detector, meta={**detector.meta, **meta})
     path = out_dir / model_file(chosen.name, family)
     detector.save(path)
     card = write_card(path, load_model(path)[1])

@@ -230,11 +230,11 @@ def test_liar_exact_repeats_and_unseen_statements(tmp_path: Path) -> None:
     repeats = [c.text for c in read_claims(liar / "train.tsv")][:500]
     true_train = [c.text for c in read_claims(liar / "train.tsv", verdicts=("true",))][:500]
     assert (matcher.score(repeats).column("misinfo") >= 0.5).mean() > 0.95  # measured 1.000
-    assert (matcher.score(true_train).column("misinfo") >= 0.5).mean() < 0.1  # measured 0.032
+    assert (matcher.score(true_train).column("misinfo") >= 0.5).mean() < 0.1  # measured 0.082
     unseen_false = [c.text for c in read_claims(liar / "valid.tsv")]
     unseen_true = [c.text for c in read_claims(liar / "valid.tsv", verdicts=("true",))]
     p_false = matcher.score(unseen_false).column("misinfo")
     p_true = matcher.score(unseen_true).column("misinfo")
-    # Unseen statements: no better than chance (measured AUC 0.500); pin the false-positive rate.
-    assert (p_true >= 0.5).mean() < 0.1  # measured 0.047
-    assert (p_false >= 0.5).mean() < 0.3  # measured 0.095: new claims are not repeats
+    # Unseen statements: no better than chance (measured AUC 0.494); pin the false-positive rate.
+    assert (p_true >= 0.5).mean() < 0.1  # measured 0.077
+    assert (p_false >= 0.5).mean() < 0.3  # measured 0.124: new claims are not repeats

@@ -83,4 +83,4 @@ def test_static_distillate_ranks_pairs_like_minilm(encoder: MiniLMEncoder) -> No
     static_sims = (static.encode(left) * static.encode(right)).sum(axis=1)
     minilm_sims = (encoder.encode(left) * encoder.encode(right)).sum(axis=1)
     rho = spearmanr(static_sims, minilm_sims).statistic
-    assert rho > 0.8, rho  # measured 0.885
+    assert rho > 0.8, rho  # measured 0.875
