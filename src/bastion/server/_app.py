@@ -13,12 +13,14 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from prometheus_client import CollectorRegistry
+from starlette.types import Receive, Scope, Send
 
 from bastion import __version__
 from bastion.core import BreakerState
 from bastion.server._auth import KeyRing
 from bastion.server._config import CONFIG_ENV, ServerConfig
 from bastion.server._errors import api_error, error_response, install_error_handlers
+from bastion.server._fast_guard import GuardFastPath
 from bastion.server._guard_api import guard_router
 from bastion.server._limits import BodyLimitMiddleware
 from bastion.server._lineage_api import lineage_router
@@ -46,7 +48,20 @@ the decision log. Errors are `{"error": {"status", "type", "message"}}`.
 
 
 class _BastionAPI(FastAPI):
-    """FastAPI, with the hot endpoint's hand-written schemas in its document."""
+    """FastAPI, with the hot endpoint answered ahead of its stack and documented by hand.
+
+    ``fast_guard``, once set, answers ``POST /v1/guard`` before FastAPI's
+    middleware and router see the request (:mod:`bastion.server._fast_guard`).
+    """
+
+    fast_guard: GuardFastPath | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        fast = self.fast_guard
+        if fast is not None and fast.handles(scope):
+            await fast(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
     def openapi(self) -> dict[str, Any]:
         if self.openapi_schema is None:
@@ -150,6 +165,7 @@ def create_app(
 
     app.add_exception_handler(Exception, on_unexpected)
     app.include_router(guard_router(state, threadpool=config.guard_threadpool))
+    app.fast_guard = GuardFastPath(state, threadpool=config.guard_threadpool)
     app.include_router(policy_router(state))
     app.include_router(trace_router(state))
     app.include_router(ops_router(state))

@@ -133,6 +133,14 @@ def api_error(error: BaseException) -> ApiError:
     return ApiError(500, "internal", "internal error; the server log has the details")
 
 
+def error_answer(error: ApiError) -> Response:
+    """The answer for *error* (a 401 also names the scheme, ``WWW-Authenticate: Bearer``)."""
+    headers = dict(error.headers or {})
+    if error.status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    return error_response(error.status, error.kind, error.message, headers, **error.details)
+
+
 _KINDS = {400: "malformed_body", 404: "not_found", 405: "method_not_allowed"}
 
 
@@ -141,10 +149,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_http_error(request: Request, error: Exception) -> Response:
         if isinstance(error, ApiError):
-            headers = dict(error.headers or {})
-            if error.status == 401:
-                headers["WWW-Authenticate"] = "Bearer"
-            return error_response(error.status, error.kind, error.message, headers, **error.details)
+            return error_answer(error)
         assert isinstance(error, HTTPException)
         kind = _KINDS.get(error.status_code, "http")
         return error_response(error.status_code, kind, str(error.detail), error.headers)
