@@ -385,6 +385,27 @@ def serve_echo(port: int) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, access_log=False, log_level="warning")
 
 
+def little_floor(row: Row, workers: int) -> str:
+    """What the machine allows at *row*'s concurrency, by Little's law.
+
+    A closed loop keeps ``concurrency`` requests in the server, so the mean
+    latency is ``concurrency / throughput``; with the server's CPU time per
+    request ``c`` and ``min(workers, cores)`` processes running at once, the
+    throughput is at most ``parallel / c``, so the mean latency is at least
+    ``concurrency * c / parallel``, and p99 is never below the mean.
+    """
+    parallel = max(1, min(workers, os.cpu_count() or 1))
+    cpu_us = row.cpu_per_request
+    floor_us = row.concurrency * cpu_us / parallel
+    budget_us = P99_TARGET_US * parallel / row.concurrency
+    return (
+        f"Little's law at concurrency {row.concurrency}: with {cpu_us:.0f} us of server CPU "
+        f"per request and {parallel} of {os.cpu_count()} cores serving, the mean latency "
+        f"cannot be below {floor_us:.0f} us; a p99 of {P99_TARGET_US} us needs at most "
+        f"{budget_us:.0f} us of CPU per request here (more workers on more cores raise it)"
+    )
+
+
 def resolved(choice: str, fast: str) -> str:
     """What uvicorn's ``auto`` picks: the fast implementation when it is installed."""
     if choice != "auto":
@@ -538,6 +559,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"({guard8.percentile(99):.0f} us); within {ECHO_GAP_TARGET_US} us of echo: "
         f"{'met' if gap <= ECHO_GAP_TARGET_US else 'missed'} ({gap:+.0f} us)"
     )
+    print(little_floor(guard8, primary.workers))
     print(
         f"BENCH serve_latency p50_us={guard8.percentile(50):.0f} "
         f"p99_us={guard8.percentile(99):.0f} "

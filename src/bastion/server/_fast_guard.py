@@ -72,10 +72,11 @@ class GuardFastPath:
     @staticmethod
     def handles(scope: Scope) -> bool:
         """Whether *scope* is a request this handler answers."""
-        kind: str = scope["type"]
+        if scope["type"] != "http":  # lifespan and websocket scopes have no path
+            return False
         path: str = scope["path"]
-        method: str = scope.get("method", "")
-        return kind == "http" and path == GUARD_PATH and method == "POST"
+        method: str = scope["method"]
+        return path == GUARD_PATH and method == "POST"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
