@@ -40,6 +40,7 @@ from bastion.detectors._loaders import (
     load_liar,
     load_truthfulqa_questions,
     load_xstest,
+    load_xstest_completions,
 )
 from bastion.detectors._metrics import (
     ClassificationReport,
@@ -120,6 +121,7 @@ __all__ = [
     "load_liar",
     "load_truthfulqa_questions",
     "load_xstest",
+    "load_xstest_completions",
     "measure_speed",
     "model_dirs",
     "normalize",

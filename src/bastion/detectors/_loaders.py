@@ -110,6 +110,23 @@ def load_xstest(
     )
 
 
+def load_xstest_completions(path: str | Path, *, sha256: Checksums = None) -> LabelledTexts:
+    """The LLM answers of XSTest's completion files, each labelled ``benign``.
+
+    *path* is one ``xstest_v2_completions_<model>.csv`` or a folder, whose
+    every such file is read in name order. The answers (to safe and unsafe
+    prompts alike: help, refusals, explanations, code) are long, ordinary
+    assistant text: benign as a prompt, and the length that a detector
+    trained on short benign prompts learns to mistake for an attack.
+    """
+    return _read_all(
+        _files(path, "xstest_v2_completions_*.csv"),
+        sha256,
+        text_column="completion",
+        label="benign",
+    )
+
+
 def load_truthfulqa_questions(path: str | Path, *, sha256: Checksums = None) -> LabelledTexts:
     """TruthfulQA's questions, each labelled ``benign``.
 

@@ -1,0 +1,50 @@
+"""XSTest's LLM answers as long benign texts."""
+
+from pathlib import Path
+
+import pytest
+
+from bastion.detectors import DataError, load_xstest_completions
+from tests.shared_data import shared_data
+
+HEADER = "id,type,prompt,completion,annotation_1,annotation_2,agreement,final_label\n"
+
+
+def _write(folder: Path, model: str, rows: list[tuple[str, str]]) -> None:
+    lines = "".join(
+        f'{i},homonyms,"{prompt}","{answer}",1_full_compliance,1_full_compliance,True,'
+        "1_full_compliance\n"
+        for i, (prompt, answer) in enumerate(rows)
+    )
+    (folder / f"xstest_v2_completions_{model}.csv").write_text(HEADER + lines)
+
+
+def test_every_answer_of_every_model_file_is_benign_once(tmp_path: Path) -> None:
+    _write(tmp_path, "b-model", [("How do I kill a process?", "Use kill, then wait.")])
+    _write(tmp_path, "a-model", [("Q1?", "Answer one."), ("Q2?", "Use kill, then wait.")])
+    (tmp_path / "xstest_prompts.csv").write_text("id,prompt,type,label\n1,Q,homonyms,safe\n")
+    data = load_xstest_completions(tmp_path)
+    # Files in name order; the repeated answer is kept once, at its first place.
+    assert data.texts == ("Answer one.", "Use kill, then wait.")
+    assert data.labels == ("benign", "benign")
+    assert Path(data.file_of(1)).name == "xstest_v2_completions_a-model.csv"
+
+
+def test_one_file_can_be_named(tmp_path: Path) -> None:
+    _write(tmp_path, "gpt4", [("Q?", "A long answer.")])
+    assert load_xstest_completions(tmp_path / "xstest_v2_completions_gpt4.csv").texts == (
+        "A long answer.",
+    )
+
+
+def test_a_folder_without_completions_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="xstest_v2_completions_"):
+        load_xstest_completions(tmp_path)
+
+
+def test_real_xstest_completions() -> None:
+    data = load_xstest_completions(shared_data("xstest-completions"))
+    assert len(data) == 1230
+    assert data.classes == ("benign",)
+    lengths = sorted(len(text) for text in data.texts)
+    assert lengths[len(lengths) // 2] > 500  # long text, unlike the benign prompt sets
