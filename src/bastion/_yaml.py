@@ -223,3 +223,10 @@ class _Builder:
             return self._constructor.construct_object(node, deep=True)
         except yaml.YAMLError as error:
             raise YamlProblem(f"bad value: {str(error).splitlines()[0]}", _line(node)) from None
+        except (ValueError, KeyError, AttributeError, TypeError, OverflowError):
+            # An explicit tag over text it cannot read (``!!int abc``, ``!!bool x``):
+            # PyYAML's constructors fail with plain Python errors.
+            raise YamlProblem(
+                f"bad value: {node.value!r} is not a valid {node.tag.rsplit(':', 1)[-1]}",
+                _line(node),
+            ) from None

@@ -138,6 +138,21 @@ def test_bad_values_name_their_line() -> None:
     assert problem.message.startswith("bad value: could not determine a constructor for the tag")
 
 
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [
+        ("!!int abc", "int"),
+        ("!!float x", "float"),
+        ("!!bool maybe", "bool"),
+        ("!!timestamp x", "timestamp"),
+    ],
+)
+def test_a_tag_over_text_it_cannot_read_is_a_bad_value(value: str, kind: str) -> None:
+    problem = _problem(f"a: 1\nb: {value}\n")
+    assert problem.line == 2
+    assert problem.message == f"bad value: {value.split()[1]!r} is not a valid {kind}"
+
+
 def test_merge_keys_only_where_the_dialect_says() -> None:
     text = "base: &b {a: 1, b: 2}\nd:\n  <<: *b\n  b: 3\n"
     problem = _problem(text)
