@@ -34,11 +34,15 @@ logger = logging.getLogger(__name__)
 
 _BATCH = 64
 _SEALER_NICE = 10
-# Encoding holds the GIL (about 0.2 ms per 500-candidate record); hand it to the
-# guard's threads at least this often. After each yield a busy thread keeps the
-# GIL for a whole switch interval (5 ms): beside a thread that never releases it,
-# a yield per record let the writer encode 110-130 records/s on a loaded two-core
-# host, a yield per 0.5 ms 190-300 (the same slice as RedisStreamSink's).
+# Encoding holds the GIL (about 0.1 ms per 500-candidate record); hand it to the
+# guard's threads at least this often. While the writer keeps up (its batch
+# empties the queue) it yields after every record, so a guard thread that wants
+# the GIL back (after a NumPy call released it, or a new request) waits for at
+# most one record. Behind a saturated guard it yields every 0.5 ms instead:
+# after each yield a busy thread keeps the GIL for a whole switch interval
+# (5 ms), and beside a thread that never releases it a yield per record let the
+# writer encode only 110-130 records/s on a loaded two-core host, a yield per
+# 0.5 ms 190-300 (the same slice as RedisStreamSink's).
 _YIELD_S = 0.0005
 
 
@@ -219,6 +223,7 @@ class TraceWriter(QueuedSink):
     def _write(self, log: DecisionLog, batch: list[DecisionRecord]) -> list[Ack]:
         bodies: list[bytes] = []
         ids: list[str] = []
+        slice_s = _YIELD_S if len(batch) >= _BATCH else 0.0  # a full batch: behind
         yielded = time.perf_counter()
         for record in batch:
             try:
@@ -227,7 +232,7 @@ class TraceWriter(QueuedSink):
             except Exception:
                 logger.exception("cannot encode decision record %s", record.request.request_id)
                 self._count(errors=1, lost=1)
-            if time.perf_counter() - yielded >= _YIELD_S:
+            if time.perf_counter() - yielded >= slice_s:
                 time.sleep(0)  # let the guard's threads take the GIL
                 yielded = time.perf_counter()
         while True:
