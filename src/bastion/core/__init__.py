@@ -5,7 +5,9 @@ Every other package speaks in these types: a :class:`GuardRequest` goes in, a
 backends implement :class:`SignalStore` and :class:`DecisionSink`; guard
 replicas share circuit-breaker state through a :class:`BreakerSync`; a
 :class:`ModelRegistry` tells the guard whether the ranker model a request names
-is registered and may serve (a :class:`ModelClearance`).
+is registered and may serve (a :class:`ModelClearance`). A request's
+candidates may be held as :class:`CandidateColumns` (what the server decodes);
+:func:`candidate_columns` gives the columns of any candidate sequence.
 """
 
 from bastion.core._breaker_sync import (
@@ -16,6 +18,7 @@ from bastion.core._breaker_sync import (
     SharedStateError,
 )
 from bastion.core._clearance import ModelClearance
+from bastion.core._columns import CandidateColumns, candidate_columns
 from bastion.core._errors import BastionError, PolicyError, RequestError, SignalStoreError
 from bastion.core._model import (
     ACTION_BY_SEVERITY,
@@ -69,6 +72,7 @@ __all__ = [
     "BreakerStatus",
     "BreakerSync",
     "Candidate",
+    "CandidateColumns",
     "Clock",
     "Decision",
     "DecisionRecord",
@@ -98,6 +102,7 @@ __all__ = [
     "SignalStoreError",
     "SystemClock",
     "UserContext",
+    "candidate_columns",
     "coerce_scalar",
     "is_qualified_name",
     "validate_request",

@@ -93,7 +93,12 @@ class Candidate:
 
 @dataclass(frozen=True, slots=True)
 class GuardRequest:
-    """A ranked slate to make safe for one user request."""
+    """A ranked slate to make safe for one user request.
+
+    ``candidates`` is any sequence of :class:`Candidate`: a list, or the
+    :class:`~bastion.core.CandidateColumns` the server decodes (equal to the
+    list of the same candidates, so requests compare alike either way).
+    """
 
     request_id: str
     candidates: Sequence[Candidate]

@@ -13,15 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from operator import attrgetter
 
 import numpy as np
 import numpy.typing as npt
 
-from bastion.core import BreakerStatus, DecisionTable, GuardRequest, Severity
+from bastion.core import BreakerStatus, CandidateColumns, DecisionTable, GuardRequest, Severity
 from bastion.guard._breakers import CircuitBreaker
 
-_RANK = attrgetter("rank")
 _BLOCK = np.int8(Severity.BLOCK)
 
 Chosen = Sequence[int] | npt.NDArray[np.intp]
@@ -55,31 +53,42 @@ def fallback_mode(breakers: Sequence[CircuitBreaker], now: float) -> Mode:
 
 
 def pass_through(
-    request: GuardRequest, item_ids: list[str], scores: npt.NDArray[np.float64]
+    request: GuardRequest, columns: CandidateColumns
 ) -> tuple[npt.NDArray[np.int8], Chosen, tuple[str, ...]]:
     """The ranker's own top ``slate_size``, every candidate allowed.
+
+    Args:
+        request: The request.
+        columns: Its candidates (``candidate_columns(request.candidates)``).
 
     Returns:
         The actions, the chosen candidates' indexes in order, and the slate.
     """
-    ranks = np.array(list(map(_RANK, request.candidates)), dtype=np.int64)
-    chosen = np.lexsort((ranks, -scores))[: request.slate_size]
+    item_ids = columns.item_ids
+    chosen = np.lexsort((columns.ranks, -columns.scores))[: request.slate_size]
     actions = np.zeros(len(item_ids), np.int8)
     return actions, chosen, tuple(item_ids[i] for i in chosen)
 
 
 def safe_pool(
-    request: GuardRequest, pool: tuple[str, ...], item_ids: list[str]
+    request: GuardRequest, pool: tuple[str, ...], columns: CandidateColumns
 ) -> tuple[npt.NDArray[np.int8], Chosen, tuple[str, ...]]:
     """Pool items among the candidates in ranker order, then other pool items.
+
+    Args:
+        request: The request.
+        pool: The safe pool's item ids.
+        columns: Its candidates (``candidate_columns(request.candidates)``).
 
     Returns:
         The actions (candidates outside the pool blocked), the chosen
         candidates' indexes in order, and the slate.
     """
+    item_ids = columns.item_ids
     pooled = set(pool)
     in_pool = [i for i, item in enumerate(item_ids) if item in pooled]
-    in_pool.sort(key=lambda i: request.candidates[i].rank)
+    ranks = columns.ranks.tolist()
+    in_pool.sort(key=ranks.__getitem__)
     chosen = in_pool[: request.slate_size]
     offered = set(item_ids)
     extra_items = [p for p in pool if p not in offered][: request.slate_size - len(chosen)]

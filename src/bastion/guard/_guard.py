@@ -21,16 +21,15 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from operator import attrgetter
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
-import numpy.typing as npt
 
 from bastion.core import (
     BreakerState,
     BreakerSync,
+    CandidateColumns,
     Clock,
     DecisionRecord,
     DecisionSink,
@@ -44,6 +43,7 @@ from bastion.core import (
     Severity,
     SignalStore,
     SystemClock,
+    candidate_columns,
     validate_request,
 )
 from bastion.guard._breakers import CircuitBreaker
@@ -55,11 +55,6 @@ from bastion.policy import Bundle, LatencyBudgetSpec, load_bundle
 from bastion.signals import SignalGatherer
 
 logger = logging.getLogger(__name__)
-
-# map(attrgetter) walks 500 candidates in about half the time of a generator.
-_ITEM_ID = attrgetter("item_id")
-_SCORE = attrgetter("score")
-_RANK = attrgetter("rank")
 
 _BLOCK = np.int8(Severity.BLOCK)
 _DEMOTE = np.int8(Severity.DEMOTE)
@@ -239,10 +234,8 @@ class Guard:
         """
         started = time.perf_counter()
         active = self._active
-        candidates = request.candidates
-        item_ids = list(map(_ITEM_ID, candidates))
-        scores = np.array(list(map(_SCORE, candidates)), dtype=np.float64)
-        validate_request(request, item_ids, scores)
+        columns = candidate_columns(request.candidates)
+        validate_request(request, columns.item_ids, columns.scores)
         now = self.clock.monotonic()
         model = None
         check = self._models
@@ -257,8 +250,7 @@ class Guard:
                 request,
                 active,
                 "safe_pool",
-                item_ids,
-                scores,
+                columns,
                 f"breaker:{mode.safe_pool}",
                 "safe_pool",
                 started,
@@ -269,15 +261,14 @@ class Guard:
                 request,
                 active,
                 "pass_through",
-                item_ids,
-                scores,
+                columns,
                 f"breaker:{mode.fail_open}",
                 "fail_open",
                 started,
                 model,
             )
         else:
-            result = self._decide(request, active, mode, item_ids, scores, started, now, model)
+            result = self._decide(request, active, mode, columns, started, now, model)
         if self._record:
             self.sink.append([DecisionRecord(request, result, self.clock.wall())])
         return result
@@ -287,8 +278,7 @@ class Guard:
         request: GuardRequest,
         active: _Active,
         mode: Mode,
-        item_ids: list[str],
-        scores: npt.NDArray[np.float64],
+        columns: CandidateColumns,
         started: float,
         now: float,
         model: ModelClearance | None,
@@ -297,12 +287,13 @@ class Guard:
         bundle = compiled.bundle
         plan = bundle.plan
         budget = bundle.spec.latency_budget
+        item_ids, scores = columns.item_ids, columns.scores
         size = len(item_ids)
 
-        signals = compiled.gatherer.gather(request, self.signals, item_ids, scores)
+        signals = compiled.gatherer.gather(request, self.signals, item_ids, scores, columns=columns)
         if budget is not None and _elapsed(started) + self._expected_eval_s > budget.budget:
             return self._over_budget(
-                request, active, compiled.pool, budget, item_ids, scores, started, now, model
+                request, active, compiled.pool, budget, columns, started, now, model
             )
         evaluated_at = time.perf_counter()
         fired = plan.evaluate(signals.values, signals.nulls, size)
@@ -324,8 +315,7 @@ class Guard:
             adjusted = np.where(
                 demoted, np.where(scores >= 0, scores * factors, scores / factors), scores
             )
-        ranks = np.array(list(map(_RANK, request.candidates)), dtype=np.int64)
-        order = np.lexsort((ranks, -adjusted))
+        order = np.lexsort((columns.ranks, -adjusted))
         order = order[actions[order] != _BLOCK]
         keys: dict[str, object] = {}
         for rule in compiled.constraints:
@@ -388,8 +378,7 @@ class Guard:
         active: _Active,
         pool: tuple[str, ...],
         budget: LatencyBudgetSpec,
-        item_ids: list[str],
-        scores: npt.NDArray[np.float64],
+        columns: CandidateColumns,
         started: float,
         now: float,
         model: ModelClearance | None,
@@ -401,8 +390,7 @@ class Guard:
             request,
             active,
             "safe_pool" if pooled else "pass_through",
-            item_ids,
-            scores,
+            columns,
             "latency_budget",
             f"latency_budget:{budget.fallback}",
             started,
@@ -420,8 +408,7 @@ class Guard:
         request: GuardRequest,
         active: _Active,
         kind: Literal["safe_pool", "pass_through"],
-        item_ids: list[str],
-        scores: npt.NDArray[np.float64],
+        columns: CandidateColumns,
         note: str,
         label: str,
         started: float,
@@ -431,13 +418,13 @@ class Guard:
         """The safe pool (of *pool*, by default the main bundle's) or the ranker's own slate."""
         if kind == "safe_pool":
             pooled = active.main.pool if pool is None else pool
-            actions, chosen, slate = safe_pool(request, pooled, item_ids)
+            actions, chosen, slate = safe_pool(request, pooled, columns)
         else:
-            actions, chosen, slate = pass_through(request, item_ids, scores)
+            actions, chosen, slate = pass_through(request, columns)
         return GuardResult(
             request_id=request.request_id,
             slate=slate,
-            decisions=fallback_table(item_ids, actions, chosen, note),
+            decisions=fallback_table(columns.item_ids, actions, chosen, note),
             breakers=_states(active.breakers, self.clock.monotonic()),
             policy_version=active.main.bundle.version,
             fallback=label,

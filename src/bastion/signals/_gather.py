@@ -10,24 +10,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from operator import attrgetter
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from bastion.core import (
+    CandidateColumns,
     FieldType,
     GuardRequest,
     RequestError,
     SignalField,
     SignalStore,
+    candidate_columns,
     coerce_scalar,
 )
 
 _NONE: Any = None  # numpy's stubs do not accept a literal None in np.equal
-_CREATOR_ID = attrgetter("creator_id")
-_RANK = attrgetter("rank")
 _REQUEST_ITEM_FIELDS = ("item.score", "item.rank", "item.creator_id")
 
 
@@ -76,8 +75,18 @@ class SignalGatherer:
         store: SignalStore,
         item_ids: list[str],
         scores: npt.NDArray[np.float64],
+        *,
+        columns: CandidateColumns | None = None,
     ) -> SlateSignals:
         """Build the plan inputs for *request*.
+
+        Args:
+            request: The request.
+            store: Where item and creator signals are looked up.
+            item_ids: Its candidates' item ids.
+            scores: Its candidates' scores.
+            columns: Its candidates as columns, when the caller has them
+                (otherwise read from ``request.candidates`` when needed).
 
         Raises:
             RequestError: A user attribute has the wrong type for its declaration.
@@ -91,7 +100,9 @@ class SignalGatherer:
         item_keys = [f.key for f in self.item_fields]
         from_request: list[str | None] = []
         if self.need_creator_ids:
-            from_request = list(map(_CREATOR_ID, request.candidates))
+            if columns is None:
+                columns = candidate_columns(request.candidates)
+            from_request = columns.creator_ids
             if None in from_request and "item.creator_id" in store.schema:
                 item_keys.append("creator_id")
         batch = store.lookup("item", item_ids, item_keys) if item_keys else None
@@ -115,7 +126,9 @@ class SignalGatherer:
             if f.name == "item.score":
                 values[f.name] = scores
             elif f.name == "item.rank":
-                values[f.name] = np.array(list(map(_RANK, request.candidates)), dtype=np.float64)
+                if columns is None:
+                    columns = candidate_columns(request.candidates)
+                values[f.name] = columns.ranks.astype(np.float64)
             elif f.name == "item.creator_id":
                 assert creator_ids is not None
                 values[f.name] = _fill_strings(creator_ids.copy(), f)

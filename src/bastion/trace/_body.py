@@ -13,14 +13,13 @@ property of its content.
 
 from __future__ import annotations
 
-from operator import attrgetter
 from typing import Any
 
 import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from bastion.core import ACTION_BY_SEVERITY, DecisionRecord
+from bastion.core import ACTION_BY_SEVERITY, DecisionRecord, candidate_columns
 from bastion.trace._pseudonym import Pseudonymiser
 
 BODY_VERSION = 1
@@ -139,20 +138,15 @@ class TraceBody(msgspec.Struct, frozen=True, kw_only=True):
 
 _ENCODER = msgspec.msgpack.Encoder(order="deterministic")
 _DECODER = msgspec.msgpack.Decoder(TraceBody)
-_ITEM_ID = attrgetter("item_id")
-_CREATOR_ID = attrgetter("creator_id")
-_RANK = attrgetter("rank")
-_SCORE = attrgetter("score")
-_ATTRIBUTIONS = attrgetter("attributions")
 
 
 def build_body(record: DecisionRecord, pseudonymiser: Pseudonymiser) -> TraceBody:
     """The stored form of *record*, with the user id replaced by its HMAC."""
     request, result = record.request, record.result
     table = result.decisions
-    candidates = request.candidates
+    columns = candidate_columns(request.candidates)
     user = request.user
-    attributions = list(map(_ATTRIBUTIONS, candidates))
+    attributions = columns.attributions
     cleared = result.model
     return TraceBody(
         request_id=request.request_id,
@@ -181,14 +175,14 @@ def build_body(record: DecisionRecord, pseudonymiser: Pseudonymiser) -> TraceBod
         ],
         items=ItemColumns(
             item_id=list(table.item_ids),
-            creator_id=list(map(_CREATOR_ID, candidates)),
-            rank=Column.of(np.fromiter(map(_RANK, candidates), np.int32, len(candidates))),
-            score=Column.of(np.fromiter(map(_SCORE, candidates), np.float64, len(candidates))),
+            creator_id=list(columns.creator_ids),
+            rank=Column.of(_int32(columns.ranks)),
+            score=Column.of(columns.scores),
             action=Column.of(table.actions.astype(np.int8, copy=False)),
             factor=Column.of(table.factors),
             out_rank=Column.of(table.out_ranks.astype(np.int32, copy=False)),
             attributions=None
-            if not any(attributions)
+            if attributions is None or not any(attributions)
             else [None if a is None else dict(a) for a in attributions],
         ),
         rule_ids=list(table.rule_ids),
@@ -226,6 +220,20 @@ def decode_body(data: bytes) -> TraceBody:
         msgspec.DecodeError: The bytes are not a valid body.
     """
     return _DECODER.decode(data)
+
+
+def _int32(ranks: npt.NDArray[np.int64]) -> npt.NDArray[np.int32]:
+    """*ranks* as the int32 the log stores.
+
+    Raises:
+        OverflowError: A rank does not fit (requests decoded by the server
+            and ``GuardRequest.from_dict`` cannot carry one).
+    """
+    narrow = ranks.astype(np.int32)
+    if not np.array_equal(narrow, ranks):
+        bad = int(ranks[narrow != ranks][0])
+        raise OverflowError(f"rank {bad} is out of bounds for int32")
+    return narrow
 
 
 def _signal(value: Any) -> Column | list[str | None] | SignalValue:

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bastion.cli._guard import result_to_json
-from bastion.core import GuardRequest, ManualClock, RequestError
+from bastion.core import CandidateColumns, GuardRequest, ManualClock, RequestError
 from bastion.guard import Guard
 from bastion.policy import load_bundle, parse_bundle
 from bastion.server import decode_guard_request, encode_guard_result
@@ -143,6 +143,39 @@ def test_missing_ranks_default_to_the_candidate_position() -> None:
     request = decode_guard_request(json.dumps(body).encode())
     assert [c.rank for c in request.candidates] == [0, 7, 2]
     assert request.candidates[0].attributions is None and request.candidates[0].creator_id is None
+
+
+def test_candidates_are_decoded_as_columns() -> None:
+    body = {
+        "request_id": "r",
+        "slate_size": 2,
+        "candidates": [
+            {"item_id": "a", "score": 1, "creator_id": "c1"},
+            {"item_id": "b", "score": 0.5, "rank": 7, "attributions": {"watch": 1}},
+        ],
+    }
+    candidates = decode_guard_request(json.dumps(body).encode()).candidates
+    assert isinstance(candidates, CandidateColumns)
+    assert candidates.item_ids == ["a", "b"] and candidates.creator_ids == ["c1", None]
+    assert candidates.scores.tolist() == [1.0, 0.5] and candidates.ranks.tolist() == [0, 7]
+    assert candidates.attributions == [None, {"watch": 1.0}]
+    assert candidates == GuardRequest.from_dict(body).candidates
+    del body["candidates"][1]["attributions"]  # type: ignore[index]
+    assert decode_guard_request(json.dumps(body).encode()).candidates.attributions is None  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("rank", [2**31, 2**63, 2**64 - 1])
+def test_ranks_past_32_bits_are_refused_by_position(rank: int) -> None:
+    body = {
+        "request_id": "r",
+        "slate_size": 1,
+        "candidates": [{"item_id": "a", "score": 1}, {"item_id": "b", "score": 1, "rank": rank}],
+    }
+    with pytest.raises(RequestError) as raised:
+        decode_guard_request(json.dumps(body).encode())
+    assert str(raised.value) == (
+        f"request.candidates[1].rank: {rank} is out of range (-2147483648 to 2147483647)"
+    )
 
 
 @pytest.mark.parametrize(
