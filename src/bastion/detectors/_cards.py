@@ -24,7 +24,8 @@ def render_card(file_name: str, meta: Mapping[str, Any]) -> str:
         "",
         f"Columns: {columns}. "
         f"Classes: {', '.join(metrics['labels'])}. "
-        f"Features: {_features(meta)}; a calibrated linear head ({meta['head']['link']}).",
+        f"Features: {_features(meta)}; a calibrated linear head ({meta['head']['link']})"
+        f"{_fitted_as(meta)}.",
         "",
         "## Data",
         "",
@@ -97,6 +98,22 @@ def _features(meta: Mapping[str, Any]) -> str:
     if meta.get("embedding"):
         parts.append(f"the `{meta['embedding']}` sentence embedding")
     return " plus ".join(parts)
+
+
+def _fitted_as(meta: Mapping[str, Any]) -> str:
+    """How the head was fitted, for models whose metadata records it."""
+    fit = meta.get("fit")
+    if not fit:
+        return ""
+    kind = "a logistic regression"
+    if fit["loss"] == "hinge":
+        multi = len(meta["head"]["classes"]) > 2
+        kind = "Crammer and Singer's multi-class linear SVM" if multi else "a linear SVM"
+    weights = fit.get("class_weight")
+    weighted = (
+        f", class weights {', '.join(f'{k} {v:g}' for k, v in weights.items())}" if weights else ""
+    )
+    return f", fitted as {kind} (C {fit['c']:g}{weighted})"
 
 
 def _counts(counts: Mapping[str, int]) -> str:

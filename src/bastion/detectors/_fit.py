@@ -1,15 +1,18 @@
-"""Fitting a fast detector's head: logistic regression, then calibration on held-out data.
+"""Fitting a fast detector's head: a linear model, then calibration on held-out data.
 
-Training needs the ``train`` extra (scikit-learn and SciPy), imported here
-and nowhere on the scoring path. The fitted weights are copied into a
-:class:`LinearHead`, which scores with NumPy alone.
+The head is a logistic regression or a linear SVM (Crammer and Singer's
+multi-class SVM for more than two classes); either way it is linear, and
+calibration maps its scores to probabilities. Training needs the ``train``
+extra (scikit-learn and SciPy), imported here and nowhere on the scoring
+path. The fitted weights are copied into a :class:`LinearHead`, which scores
+with NumPy alone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -19,6 +22,9 @@ from bastion.detectors._fast import FastTextDetector, Output, TextEncoder, Windo
 from bastion.detectors._hashing import NgramHasher
 from bastion.detectors._linear import LinearHead, Link
 from bastion.detectors._normalize import normalize
+
+Loss = Literal["logistic", "hinge"]
+LOSSES: tuple[Loss, ...] = ("logistic", "hinge")
 
 
 @dataclass(frozen=True)
@@ -32,9 +38,12 @@ class HeadSpec:
         outputs: The columns the detector returns.
         hasher: The n-gram hashing (``None``: no hashed features).
         embedding: The embedding's name when *embedder* is used.
-        c: Inverse regularisation strength of the logistic regression.
+        c: Inverse regularisation strength of the linear model.
         class_weight: Per class, a weight on its training examples.
         windows: How the detector cuts long texts.
+        loss: ``logistic`` (a logistic regression) or ``hinge`` (a linear
+            SVM: Crammer and Singer's multi-class SVM, or a plain one for
+            two classes); calibration turns its margins into probabilities.
     """
 
     name: str
@@ -45,6 +54,11 @@ class HeadSpec:
     c: float = 10.0
     class_weight: Mapping[str, float] | None = None
     windows: Windows = field(default_factory=Windows)
+    loss: Loss = "logistic"
+
+    def __post_init__(self) -> None:
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}")
 
     @property
     def link(self) -> Link:
@@ -56,11 +70,12 @@ def _require_sklearn() -> Any:
     try:
         import scipy.sparse
         import sklearn.linear_model
+        import sklearn.svm
     except ImportError as error:  # pragma: no cover - depends on the environment
         raise DetectorError(
             "training needs scikit-learn and SciPy: pip install 'bastion-safety[train]'"
         ) from error
-    return sklearn.linear_model, scipy.sparse
+    return sklearn, scipy.sparse
 
 
 def _design(texts: Sequence[str], spec: HeadSpec, embedder: TextEncoder | None) -> tuple[Any, int]:
@@ -99,18 +114,12 @@ def fit_detector(
     Raises:
         DetectorError: A label is not one of ``spec.classes``, or a class has no example.
     """
-    linear_model, _ = _require_sklearn()
     y = _encode_labels(labels, spec.classes, spec.name)
     design, hashed_width = _design(texts, spec, embedder)
-    weights = None
-    if spec.class_weight is not None:
-        weights = {spec.classes.index(k): v for k, v in spec.class_weight.items()}
-    model = linear_model.LogisticRegression(
-        C=spec.c, class_weight=weights, max_iter=3000, tol=1e-5, solver="lbfgs"
-    )
+    model = _linear_model(spec)
     model.fit(design, y)
     coef = np.asarray(model.coef_, dtype=np.float32).T  # (features, logits)
-    bias = np.asarray(model.intercept_, dtype=np.float32)
+    bias = np.asarray(model.intercept_, dtype=np.float32).reshape(-1)
     head = LinearHead(
         classes=spec.classes,
         link=spec.link,
@@ -132,6 +141,25 @@ def fit_detector(
     if calibration is not None:
         detector = calibrate_head(detector, *calibration)
     return detector
+
+
+def _linear_model(spec: HeadSpec) -> Any:
+    """The unfitted scikit-learn model *spec* asks for."""
+    sklearn, _ = _require_sklearn()
+    weights = None
+    if spec.class_weight is not None:
+        weights = {spec.classes.index(k): v for k, v in spec.class_weight.items()}
+    if spec.loss == "hinge":
+        return sklearn.svm.LinearSVC(
+            C=spec.c,
+            class_weight=weights,
+            multi_class="crammer_singer" if len(spec.classes) > 2 else "ovr",
+            max_iter=5000,
+            random_state=0,
+        )
+    return sklearn.linear_model.LogisticRegression(
+        C=spec.c, class_weight=weights, max_iter=3000, tol=1e-5, solver="lbfgs"
+    )
 
 
 def _encode_labels(

@@ -137,8 +137,16 @@ def _with_benign(
 
 def _toxicity_data(data: Path, seed: int) -> TrainingData:
     path = _require(data, DAVIDSON)
-    fit, calibration, test = _three_way(load_davidson(path), seed)
-    return TrainingData(fit, calibration, test, sources={DAVIDSON: str(path)})
+    main = _three_way(load_davidson(path), seed)
+    # Plain prose and questions from the other sets, as "neither": without
+    # them, text unlike any tweet goes by the prior, and 77 % of tweets are offensive.
+    benign = {
+        name: (_relabel(fit, "neither"), _relabel(held_out, "neither"))
+        for name, (fit, held_out) in _benign_sets(data, seed).items()
+    }
+    fit, calibration = _with_benign(main, benign)
+    held = {name: half[1] for name, half in benign.items()}
+    return TrainingData(fit, calibration, main[2], held, {DAVIDSON: str(path)})
 
 
 def _prompt_injection_data(data: Path, seed: int) -> TrainingData:
@@ -176,10 +184,17 @@ TOXICITY = Recipe(
             Output("hate", ("hate",)),
             Output("offensive", ("offensive",)),
         ),
-        c=10.0,
+        # Chosen by 5-fold cross-validation on the fit split: the multi-class
+        # SVM's best settings reach weighted F1 0.898, macro F1 0.743 (0.893 and
+        # 0.729 for the logistic regression's). IDF, the static embedding and
+        # annotator-vote soft labels did not help the logistic regression; more
+        # buckets and other n-gram sizes did not help the SVM.
+        loss="hinge",
+        c=0.5,
         # Hate is 6 % of the tweets and "neither" 17 %: weigh them up so the
-        # head does not settle for "offensive".
-        class_weight={"hate": 6.0, "offensive": 1.0, "neither": 3.0},
+        # head does not settle for "offensive" (heavier weights buy hate
+        # recall with more offensive precision than they give back).
+        class_weight={"hate": 2.0, "offensive": 1.0, "neither": 1.25},
         # Tweets are short: a long post is judged passage by passage.
         windows=Windows(512, 256),
     ),
@@ -192,9 +207,12 @@ TOXICITY = Recipe(
         "flagged.",
         "Hate and offensive are hard to tell apart: most hate errors are predicted offensive.",
         "Other languages than English are out of its training distribution.",
-        "Probabilities are calibrated to the training mix, where 77 % of tweets are offensive: "
-        "plain harmless text scores about 0.1 to 0.3. On a feed with less abuse, set the "
-        "thresholds with `bastion detectors calibrate` on a benign sample of that feed.",
+        "Probabilities are calibrated to the tweets, 77 % of them offensive. Half of the "
+        "TruthfulQA questions, XSTest safe prompts and BBQ contexts are trained on as "
+        "neither: the other halves score a median 0.04 to 0.05 (none flagged), but they are "
+        "like what was trained on, and harmless text unlike both may score higher. On a feed "
+        "with less abuse, set the thresholds with `bastion detectors calibrate` on a benign "
+        "sample of that feed.",
     ),
 )
 PROMPT_INJECTION = Recipe(

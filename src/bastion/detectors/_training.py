@@ -16,7 +16,7 @@ from bastion.detectors._cards import write_card
 from bastion.detectors._datasets import LabelledTexts
 from bastion.detectors._encoders import embedder_for
 from bastion.detectors._fast import FastTextDetector
-from bastion.detectors._fit import fit_detector
+from bastion.detectors._fit import HeadSpec, fit_detector
 from bastion.detectors._metrics import ClassificationReport, classification_report, recall_at_fpr
 from bastion.detectors._model_files import load_model
 from bastion.detectors._recipes import Recipe, TrainingData, recipe
@@ -76,7 +76,14 @@ def train(
     split_data = chosen.load(data, seed)
     spec = chosen.spec
     if family == "minilm":
-        spec = replace(spec, name=f"{spec.name}-minilm", hasher=None, embedding="minilm", c=10.0)
+        spec = replace(
+            spec,
+            name=f"{spec.name}-minilm",
+            hasher=None,
+            embedding="minilm",
+            c=10.0,
+            loss="logistic",
+        )
     embedder = embedder_for(spec.embedding, model_dir)
     started = time.perf_counter()
     detector = fit_detector(
@@ -93,7 +100,9 @@ def train(
     if recall is not None:
         benign_fpr = {**benign_fpr, "recall_at_1pct_fpr": recall}
     speed = measure_speed(detector, split_data.test.texts)
-    meta = _meta(chosen, family, split_data, report, benign_fpr, speed, fit_seconds, seed, data)
+    meta = _meta(
+        chosen, spec, family, split_data, report, benign_fpr, speed, fit_seconds, seed, data
+    )
     detector = replace(detector, meta={**detector.meta, **meta})
     path = out_dir / model_file(chosen.name, family)
     detector.save(path)
@@ -127,6 +136,7 @@ def _recall_at_1pct(detector: FastTextDetector, data: TrainingData) -> float | N
 
 def _meta(
     chosen: Recipe,
+    spec: HeadSpec,
     family: Family,
     data: TrainingData,
     report: ClassificationReport,
@@ -151,6 +161,11 @@ def _meta(
             "calibration": data.calibration.counts(),
             "test": data.test.counts(),
             "benign_held_out": {name: len(b) for name, b in data.benign.items()},
+        },
+        "fit": {
+            "loss": spec.loss,
+            "c": spec.c,
+            "class_weight": dict(spec.class_weight) if spec.class_weight else None,
         },
         "metrics": report.to_dict(),
         "benign_fpr_at_threshold": benign_fpr,
