@@ -436,10 +436,7 @@ def _write_parquet(
     pq.write_table(
         table.replace_schema_metadata(schema_metadata),
         temporary,
-        # Record bodies (about 60 kB for 500 candidates) take LZ4: zstd packs them
-        # 12 % smaller but costs 4.5x the CPU (470 against 100 us a record), the
-        # largest part of sealing. Every other column is small and takes zstd.
-        compression=_codecs(table),
+        compression="zstd",
         row_group_size=row_group_size,
         # record bodies are unique blobs: a dictionary never pays off for them
         use_dictionary=[c for c in table.column_names if c != "body"],
@@ -451,20 +448,6 @@ def _write_parquet(
     os.replace(temporary, final)
     _sync_dir(final.parent)
     return digest
-
-
-def _codecs(table: pa.Table) -> dict[str, str]:
-    """The codec of each Parquet leaf column of *table*: LZ4 for ``body``, zstd for the rest.
-
-    Parquet names nested leaves by path (``breakers.list.element.id``), and a
-    leaf a per-column mapping leaves out is written uncompressed, so the
-    paths are read off the schema of an empty copy.
-    """
-    sink = pa.BufferOutputStream()
-    pq.write_table(table.schema.empty_table(), sink)
-    schema = pq.ParquetFile(pa.BufferReader(sink.getvalue())).schema
-    paths = (schema.column(i).path for i in range(len(schema)))
-    return {path: "lz4" if path == "body" else "zstd" for path in paths}
 
 
 def file_sha256(path: Path) -> str:

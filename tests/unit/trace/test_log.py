@@ -91,23 +91,3 @@ def test_rotation_by_age(tmp_path: Path) -> None:
     assert not log.due()
     assert log.due(now=10**12)
     log.close()
-
-
-def test_sealed_bodies_take_lz4_and_every_other_column_zstd(tmp_path: Path) -> None:
-    import pyarrow.parquet as pq
-
-    log = DecisionLog(tmp_path)
-    log.append(BODIES)
-    log.close()
-    codecs: dict[str, set[str]] = {}
-    for file in (tmp_path / "segments").glob("*.parquet"):
-        metadata = pq.ParquetFile(file).metadata
-        for group in range(metadata.num_row_groups):
-            for index in range(metadata.num_columns):
-                chunk = metadata.row_group(group).column(index)
-                codecs.setdefault(chunk.path_in_schema.split(".")[0], set()).add(chunk.compression)
-    assert codecs.pop("body") <= {"LZ4", "LZ4_RAW"}
-    assert codecs and all(found == {"ZSTD"} for found in codecs.values()), codecs
-    reader = TraceReader(tmp_path)
-    assert reader.query("SELECT count(*) AS n FROM requests")["n"].to_pylist() == [12]
-    assert verify(tmp_path).ok
