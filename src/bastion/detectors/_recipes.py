@@ -11,6 +11,7 @@ stratified and seeded.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from bastion.detectors._loaders import (
     load_jailbreaks,
     load_truthfulqa_questions,
     load_xstest,
+    load_xstest_completions,
 )
 
 log = logging.getLogger(__name__)
@@ -105,13 +107,22 @@ def _three_way(data: LabelledTexts, seed: int) -> tuple[LabelledTexts, ...]:
     return fit, calibration, test
 
 
-def _benign_sets(data: Path, seed: int) -> dict[str, tuple[LabelledTexts, LabelledTexts]]:
-    """Benign prompts from the other sets, each halved: one half to fit, one held out."""
+def _benign_sets(
+    data: Path, seed: int, *, long_texts: bool = False
+) -> dict[str, tuple[LabelledTexts, LabelledTexts]]:
+    """Benign prompts from the other sets, each halved: one half to fit, one held out.
+
+    With *long_texts*, XSTest's LLM answers too (median 860 characters): the
+    other benign sets are short questions and contexts, and a prompt detector
+    fitted on them alone learns length, flagging nearly every long benign text.
+    """
     loaders: dict[str, tuple[str, Callable[[Path], LabelledTexts]]] = {
         "truthfulqa": (TRUTHFULQA, load_truthfulqa_questions),
         "xstest_safe": (XSTEST, lambda p: load_xstest(p).where_label("safe")),
         "bbq": (BBQ, lambda p: load_bbq_contexts(p, limit=2000)),
     }
+    if long_texts:
+        loaders["xstest_answers"] = (XSTEST, load_xstest_completions)
     found: dict[str, tuple[LabelledTexts, LabelledTexts]] = {}
     for name, (folder, loader) in loaders.items():
         path = locate(data, folder)
@@ -120,6 +131,31 @@ def _benign_sets(data: Path, seed: int) -> dict[str, tuple[LabelledTexts, Labell
             continue
         found[name] = split(_relabel(loader(path), "benign"), test_size=0.5, seed=seed)
     return found
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def sentences_of(data: LabelledTexts, shortest: int = 3, longest: int = 200) -> LabelledTexts:
+    """The distinct sentences of *data*'s texts, each with its text's label and line.
+
+    Texts are split after ``.``, ``!`` and ``?`` and at line breaks; sentences
+    of *shortest* to *longest* characters are kept, each once.
+    """
+    seen: dict[str, int] = {}
+    for index, text in enumerate(data.texts):
+        for sentence in _SENTENCE_END.split(text):
+            sentence = sentence.strip()
+            if shortest <= len(sentence) <= longest:
+                seen.setdefault(sentence, index)
+    origin = list(seen.values())
+    return LabelledTexts(
+        tuple(seen),
+        tuple(data.labels[i] for i in origin),
+        data.source,
+        tuple(data.lines[i] for i in origin),
+        tuple(data.file_of(i) for i in origin) if data.files else (),
+    )
 
 
 def _relabel(data: LabelledTexts, label: str) -> LabelledTexts:
@@ -140,10 +176,21 @@ def _toxicity_data(data: Path, seed: int) -> TrainingData:
     main = _three_way(load_davidson(path), seed)
     # Plain prose and questions from the other sets, as "neither": without
     # them, text unlike any tweet goes by the prior, and 77 % of tweets are offensive.
+    # LLM answers go in sentence by sentence as well: short polite text ("Your
+    # order ships on Monday.") is what an assistant's output is made of, and
+    # no tweet looks like it.
     benign = {
         name: (_relabel(fit, "neither"), _relabel(held_out, "neither"))
-        for name, (fit, held_out) in _benign_sets(data, seed).items()
+        for name, (fit, held_out) in _benign_sets(data, seed, long_texts=True).items()
     }
+    if "xstest_answers" in benign:
+        fit_answers, held_answers = benign["xstest_answers"]
+        # A one-sentence answer held out can recur inside a fitted one (models
+        # answer alike): such sentences stay out of the fit split.
+        held = {t.strip() for half in benign.values() for t in half[1].texts}
+        pieces = sentences_of(fit_answers)
+        pieces = pieces.subset([i for i, t in enumerate(pieces.texts) if t not in held])
+        benign["xstest_answers"] = (LabelledTexts.concat(fit_answers, pieces), held_answers)
     fit, calibration = _with_benign(main, benign)
     held = {name: half[1] for name, half in benign.items()}
     return TrainingData(fit, calibration, main[2], held, {DAVIDSON: str(path)})
@@ -152,6 +199,9 @@ def _toxicity_data(data: Path, seed: int) -> TrainingData:
 def _prompt_injection_data(data: Path, seed: int) -> TrainingData:
     path = _require(data, DEEPSET)
     main = _three_way(load_deepset(path), seed)
+    # Without the long answers: with them, an injection inside a long benign
+    # document scores lower (its window is judged benign prose), and finding
+    # those is this detector's job; long benign text is flagged at 13 % instead.
     benign = _benign_sets(data, seed)
     fit, calibration = _with_benign(main, benign)
     held_out = {name: half[1] for name, half in benign.items()}
@@ -165,6 +215,8 @@ def _jailbreak_data(data: Path, seed: int) -> TrainingData:
     parts = [jailbreaks]
     if deepset is not None:
         parts.append(_relabel(load_deepset(deepset).where_label("benign"), "benign"))
+    # Without the long answers: with them, long benign text is no longer flagged
+    # but short plain requests are ("Tell me the delivery date" 0.89).
     benign = _benign_sets(data, seed)
     if not benign and deepset is None:
         raise DetectorError(f"jailbreak: no benign prompts found beside {path}")
@@ -188,9 +240,12 @@ TOXICITY = Recipe(
         # SVM's best settings reach weighted F1 0.898, macro F1 0.743 (0.893 and
         # 0.729 for the logistic regression's). IDF, the static embedding and
         # annotator-vote soft labels did not help the logistic regression; more
-        # buckets and other n-gram sizes did not help the SVM.
+        # buckets and other n-gram sizes did not help the SVM. With the LLM
+        # answers' sentences in the fit split, C 1.0 over 0.5, 0.3 on the
+        # calibration split (weighted F1 0.901 against 0.896, 0.895), and it
+        # alone keeps a plain insult above and "have a nice day" below 0.5.
         loss="hinge",
-        c=0.5,
+        c=1.0,
         # Hate is 6 % of the tweets and "neither" 17 %: weigh them up so the
         # head does not settle for "offensive" (heavier weights buy hate
         # recall with more offensive precision than they give back).
@@ -208,11 +263,14 @@ TOXICITY = Recipe(
         "Hate and offensive are hard to tell apart: most hate errors are predicted offensive.",
         "Other languages than English are out of its training distribution.",
         "Probabilities are calibrated to the tweets, 77 % of them offensive. Half of the "
-        "TruthfulQA questions, XSTest safe prompts and BBQ contexts are trained on as "
-        "neither: the other halves score a median 0.04 to 0.05 (none flagged), but they are "
-        "like what was trained on, and harmless text unlike both may score higher. On a feed "
-        "with less abuse, set the thresholds with `bastion detectors calibrate` on a benign "
-        "sample of that feed.",
+        "TruthfulQA questions, XSTest safe prompts, BBQ contexts and XSTest's LLM answers "
+        "(whole and sentence by sentence) are trained on as neither: none of the other "
+        "halves is flagged, but they are like what was trained on, and harmless text unlike "
+        "both may score higher. On a feed with less abuse, set the thresholds with "
+        "`bastion detectors calibrate` on a benign sample of that feed.",
+        "The SVM head scores abuse more softly than a logistic one: an insult without slurs "
+        "may score 0.5 to 0.8, so 0.5 (the example feed policy's threshold) suits it better "
+        "than 0.6 or more.",
     ),
 )
 PROMPT_INJECTION = Recipe(
@@ -249,6 +307,11 @@ JAILBREAK = Recipe(
         "together but not near-copies, so held-out recall overstates recall on new families.",
         "Short, direct harmful requests are not jailbreaks and are not flagged (that is the "
         "job of a content-safety detector).",
+        "Long benign text is mostly flagged: the benign prompts it was fitted on are short "
+        "questions and contexts, so length itself reads as a jailbreak (99 % of XSTest's LLM "
+        "answers over 400 characters score above 0.5). Fitting on those answers as benign "
+        "fixed that but flagged short plain requests instead; for now, run it on prompts "
+        "written by users, not on pasted documents.",
     ),
 )
 RECIPES: dict[str, Recipe] = {r.name: r for r in (TOXICITY, PROMPT_INJECTION, JAILBREAK)}

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bastion.detectors import NgramHasher, load_davidson
+from bastion.detectors import NgramHasher, load_davidson, load_xstest_completions
 from bastion.detectors._cards import render_card
 from bastion.detectors._fit import LOSSES, HeadSpec, Loss, _design, _linear_model, fit_detector
-from bastion.detectors._recipes import PROMPT_INJECTION, TOXICITY
+from bastion.detectors._recipes import PROMPT_INJECTION, TOXICITY, sentences_of
 from tests.shared_data import shared_data
 
 HATE = ["I hate those {} people, get them out", "all {} are vermin and should leave"]
@@ -116,13 +116,24 @@ def test_the_toxicity_recipe_adds_benign_prose_as_neither_to_fit_only() -> None:
     path = shared_data("davidson-hate-offensive")
     tweets = load_davidson(path)
     data = TOXICITY.load(path, 0)
-    assert set(data.benign) == {"truthfulqa", "xstest_safe", "bbq"}
+    assert set(data.benign) == {"truthfulqa", "xstest_safe", "bbq", "xstest_answers"}
     extra = {text for held in data.benign.values() for text in held.texts}
     assert all(set(held.labels) == {"neither"} for held in data.benign.values())
-    # The calibration and test splits are tweets only; the fit split has the other halves.
+    # The calibration and test splits are tweets only; the fit split has the other
+    # halves, and the fitted half of the LLM answers sentence by sentence as well.
+    answers = load_xstest_completions(shared_data("xstest-completions"))
+    held_answers = set(data.benign["xstest_answers"].texts)
+    fitted_answers = answers.subset(
+        [i for i, text in enumerate(answers.texts) if text not in held_answers]
+    )
+    sentences = sentences_of(fitted_answers)
+    held = {text.strip() for text in extra}
+    sentences = sentences.subset([i for i, t in enumerate(sentences.texts) if t not in held])
+    assert len(sentences) > len(fitted_answers)
+    assert set(sentences.texts) <= set(data.fit.texts)
     assert len(data.fit) + len(data.calibration) + len(data.test) == len(tweets) + sum(
         len(held) for held in data.benign.values()
-    )
+    ) + len(sentences)
     assert data.test.counts() == {"hate": 229, "neither": 666, "offensive": 3070}
     assert set(data.test.texts) <= set(tweets.texts)
     assert set(data.calibration.texts) <= set(tweets.texts)

@@ -1,10 +1,13 @@
-"""XSTest's LLM answers as long benign texts."""
+"""XSTest's LLM answers as long benign texts, whole and sentence by sentence."""
 
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from bastion.detectors import DataError, load_xstest_completions
+from bastion.detectors import DataError, LabelledTexts, load_xstest_completions
+from bastion.detectors._recipes import sentences_of
 from tests.shared_data import shared_data
 
 HEADER = "id,type,prompt,completion,annotation_1,annotation_2,agreement,final_label\n"
@@ -48,3 +51,28 @@ def test_real_xstest_completions() -> None:
     assert data.classes == ("benign",)
     lengths = sorted(len(text) for text in data.texts)
     assert lengths[len(lengths) // 2] > 500  # long text, unlike the benign prompt sets
+
+
+def test_sentences_of_splits_keeps_bounds_and_origin() -> None:
+    data = LabelledTexts(
+        ("Hello there. How are you?\nFine!", "Hello there. Ok", "x" * 300 + ". Yes."),
+        ("a", "b", "c"),
+        "answers.csv",
+        (2, 5, 9),
+    )
+    pieces = sentences_of(data)
+    # Each sentence once, at its first text; "Ok" and the 301-character one are out of bounds.
+    assert pieces.texts == ("Hello there.", "How are you?", "Fine!", "Yes.")
+    assert pieces.labels == ("a", "a", "a", "c")
+    assert pieces.lines == (2, 2, 2, 9)
+    assert sentences_of(data, shortest=2).texts[-2:] == ("Ok", "Yes.")
+
+
+@given(st.lists(st.text(alphabet="ab .!?\n", max_size=80), min_size=1, max_size=8))
+def test_sentences_are_stripped_bounded_distinct_and_found_in_their_text(texts: list[str]) -> None:
+    data = LabelledTexts(tuple(texts), ("x",) * len(texts), "s", tuple(range(len(texts))))
+    pieces = sentences_of(data, shortest=1, longest=20)
+    assert len(set(pieces.texts)) == len(pieces)
+    for sentence, line in zip(pieces.texts, pieces.lines, strict=True):
+        assert sentence == sentence.strip() and 1 <= len(sentence) <= 20
+        assert sentence in texts[line]

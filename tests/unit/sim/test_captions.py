@@ -64,8 +64,9 @@ def test_the_toxicity_detector_flags_abuse_and_not_ordinary_captions(toxicity: o
     score = toxicity.score  # type: ignore[attr-defined]
     abusive = score(abuse).scores[:, 0]
     ordinary = score(organic).scores[:, 0]
-    assert np.mean(abusive >= 0.6) >= 0.95
-    assert np.mean(ordinary >= 0.6) <= 0.03
+    # 0.5: the threshold of the example policy's toxic-caption rule.
+    assert np.mean(abusive >= 0.5) >= 0.95
+    assert np.mean(ordinary >= 0.5) <= 0.03
 
 
 def test_the_claim_matcher_finds_every_paraphrase_even_with_an_event_hashtag() -> None:
