@@ -187,9 +187,9 @@ def _toxicity_data(data: Path, seed: int) -> TrainingData:
         fit_answers, held_answers = benign["xstest_answers"]
         # A one-sentence answer held out can recur inside a fitted one (models
         # answer alike): such sentences stay out of the fit split.
-        held = {t.strip() for half in benign.values() for t in half[1].texts}
+        held_out = {t.strip() for half in benign.values() for t in half[1].texts}
         pieces = sentences_of(fit_answers)
-        pieces = pieces.subset([i for i, t in enumerate(pieces.texts) if t not in held])
+        pieces = pieces.subset([i for i, t in enumerate(pieces.texts) if t not in held_out])
         benign["xstest_answers"] = (LabelledTexts.concat(fit_answers, pieces), held_answers)
     fit, calibration = _with_benign(main, benign)
     held = {name: half[1] for name, half in benign.items()}
