@@ -107,6 +107,11 @@ class Row:
         return len(self.latencies_us) / self.seconds
 
     @property
+    def mean(self) -> float:
+        """Mean latency, in microseconds."""
+        return float(np.mean(self.latencies_us))
+
+    @property
     def cpu_per_request(self) -> float:
         """Server CPU time (user + system, all its processes) per request, in microseconds."""
         return self.cpu_seconds / len(self.latencies_us) * 1e6
@@ -390,9 +395,10 @@ def little_floor(row: Row, workers: int) -> str:
 
     A closed loop keeps ``concurrency`` requests in the server, so the mean
     latency is ``concurrency / throughput``; with the server's CPU time per
-    request ``c`` and ``min(workers, cores)`` processes running at once, the
-    throughput is at most ``parallel / c``, so the mean latency is at least
-    ``concurrency * c / parallel``, and p99 is never below the mean.
+    request ``c`` spent on ``min(workers, cores)`` cores at once, the
+    throughput is about ``parallel / c``, so the mean latency is about
+    ``concurrency * c / parallel`` (a little less where some of that CPU runs
+    beside the worker, in its other threads), and p99 is never below the mean.
     """
     parallel = max(1, min(workers, os.cpu_count() or 1))
     cpu_us = row.cpu_per_request
@@ -401,8 +407,9 @@ def little_floor(row: Row, workers: int) -> str:
     return (
         f"Little's law at concurrency {row.concurrency}: with {cpu_us:.0f} us of server CPU "
         f"per request and {parallel} of {os.cpu_count()} cores serving, the mean latency "
-        f"cannot be below {floor_us:.0f} us; a p99 of {P99_TARGET_US} us needs at most "
-        f"{budget_us:.0f} us of CPU per request here (more workers on more cores raise it)"
+        f"is about {floor_us:.0f} us (measured: {row.mean:.0f} us); a p99 of "
+        f"{P99_TARGET_US} us needs at most about {budget_us:.0f} us of CPU per request here "
+        "(more workers on more cores raise it)"
     )
 
 
