@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -182,3 +183,28 @@ def _strata(data: LabelledTexts, stratify: bool) -> list[npt.NDArray[np.intp]]:
         return [np.arange(len(data))]
     labels = np.asarray(data.labels, dtype=object)
     return [np.flatnonzero(labels == label) for label in data.classes]
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def sentences_of(data: LabelledTexts, shortest: int = 3, longest: int = 200) -> LabelledTexts:
+    """The distinct sentences of *data*'s texts, each with its text's label and line.
+
+    Texts are split after ``.``, ``!`` and ``?`` and at line breaks; sentences
+    of *shortest* to *longest* characters are kept, each once.
+    """
+    seen: dict[str, int] = {}
+    for index, text in enumerate(data.texts):
+        for sentence in _SENTENCE_END.split(text):
+            sentence = sentence.strip()
+            if shortest <= len(sentence) <= longest:
+                seen.setdefault(sentence, index)
+    origin = list(seen.values())
+    return LabelledTexts(
+        tuple(seen),
+        tuple(data.labels[i] for i in origin),
+        data.source,
+        tuple(data.lines[i] for i in origin),
+        tuple(data.file_of(i) for i in origin) if data.files else (),
+    )

@@ -11,12 +11,11 @@ stratified and seeded.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bastion.detectors._datasets import LabelledTexts, split
+from bastion.detectors._datasets import LabelledTexts, sentences_of, split
 from bastion.detectors._errors import DetectorError
 from bastion.detectors._fast import Output, Windows
 from bastion.detectors._fit import HeadSpec
@@ -131,31 +130,6 @@ def _benign_sets(
             continue
         found[name] = split(_relabel(loader(path), "benign"), test_size=0.5, seed=seed)
     return found
-
-
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
-
-
-def sentences_of(data: LabelledTexts, shortest: int = 3, longest: int = 200) -> LabelledTexts:
-    """The distinct sentences of *data*'s texts, each with its text's label and line.
-
-    Texts are split after ``.``, ``!`` and ``?`` and at line breaks; sentences
-    of *shortest* to *longest* characters are kept, each once.
-    """
-    seen: dict[str, int] = {}
-    for index, text in enumerate(data.texts):
-        for sentence in _SENTENCE_END.split(text):
-            sentence = sentence.strip()
-            if shortest <= len(sentence) <= longest:
-                seen.setdefault(sentence, index)
-    origin = list(seen.values())
-    return LabelledTexts(
-        tuple(seen),
-        tuple(data.labels[i] for i in origin),
-        data.source,
-        tuple(data.lines[i] for i in origin),
-        tuple(data.file_of(i) for i in origin) if data.files else (),
-    )
 
 
 def _relabel(data: LabelledTexts, label: str) -> LabelledTexts:

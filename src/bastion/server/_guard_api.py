@@ -21,13 +21,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 
 from bastion.server._errors import ErrorBody
-from bastion.server._fast_guard import admit_guard_request
+from bastion.server._fast_guard import guard_answer
 from bastion.server._openapi import KEY_REQUIRED, REF
 from bastion.server._state import ServerState
-from bastion.server._wire import JSON_MEDIA_TYPE, encode_guard_result
+from bastion.server._wire import JSON_MEDIA_TYPE
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": description}
@@ -50,7 +49,6 @@ def guard_router(state: ServerState, *, threadpool: bool = False) -> APIRouter:
         threadpool: Run ``Guard.apply`` in the thread pool instead of inline.
     """
     router = APIRouter(tags=["guard"])
-    observe = state.metrics.observe_result
 
     @router.post(
         "/v1/guard",
@@ -84,13 +82,9 @@ def guard_router(state: ServerState, *, threadpool: bool = False) -> APIRouter:
         the answer has the safe ``slate`` and one decision per candidate with
         the rules that fired.
         """
-        guard_request = admit_guard_request(state, request.headers, await request.body())
-        runtime = state.require_runtime()
-        if threadpool:
-            result = await run_in_threadpool(runtime.guard.apply, guard_request)
-        else:
-            result = runtime.guard.apply(guard_request)
-        observe(result)
-        return Response(encode_guard_result(result), media_type=JSON_MEDIA_TYPE)
+        answer = await guard_answer(
+            state, request.headers, await request.body(), threadpool=threadpool
+        )
+        return Response(answer, media_type=JSON_MEDIA_TYPE)
 
     return router

@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 
 from bastion.detectors import NgramHasher, load_davidson, load_xstest_completions
 from bastion.detectors._cards import render_card
+from bastion.detectors._datasets import sentences_of
 from bastion.detectors._fit import LOSSES, HeadSpec, Loss, _design, _linear_model, fit_detector
-from bastion.detectors._recipes import PROMPT_INJECTION, TOXICITY, sentences_of
+from bastion.detectors._recipes import PROMPT_INJECTION, TOXICITY
 from tests.shared_data import shared_data
 
 HATE = ["I hate those {} people, get them out", "all {} are vermin and should leave"]

@@ -7,28 +7,23 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bastion.detectors import DataError, LabelledTexts, load_xstest_completions
-from bastion.detectors._recipes import sentences_of
+from bastion.detectors._datasets import sentences_of
 from tests.shared_data import shared_data
-
-HEADER = "id,type,prompt,completion,annotation_1,annotation_2,agreement,final_label\n"
 
 
 def _write(folder: Path, model: str, rows: list[tuple[str, str]]) -> None:
-    lines = "".join(
-        f'{i},homonyms,"{prompt}","{answer}",1_full_compliance,1_full_compliance,True,'
-        "1_full_compliance\n"
-        for i, (prompt, answer) in enumerate(rows)
-    )
-    (folder / f"xstest_v2_completions_{model}.csv").write_text(HEADER + lines)
+    """A made-up completions file: only the columns the loader reads."""
+    lines = "".join(f'"{prompt}","{answer}"\n' for prompt, answer in rows)
+    (folder / f"xstest_v2_completions_{model}.csv").write_text("prompt,completion\n" + lines)
 
 
 def test_every_answer_of_every_model_file_is_benign_once(tmp_path: Path) -> None:
-    _write(tmp_path, "b-model", [("How do I kill a process?", "Use kill, then wait.")])
-    _write(tmp_path, "a-model", [("Q1?", "Answer one."), ("Q2?", "Use kill, then wait.")])
-    (tmp_path / "xstest_prompts.csv").write_text("id,prompt,type,label\n1,Q,homonyms,safe\n")
+    _write(tmp_path, "b-model", [("Where is the lighthouse?", "Past the pier, then left.")])
+    _write(tmp_path, "a-model", [("Q1?", "Answer one."), ("Q2?", "Past the pier, then left.")])
+    (tmp_path / "xstest_prompts.csv").write_text("prompt\nnot an answer\n")  # not read
     data = load_xstest_completions(tmp_path)
     # Files in name order; the repeated answer is kept once, at its first place.
-    assert data.texts == ("Answer one.", "Use kill, then wait.")
+    assert data.texts == ("Answer one.", "Past the pier, then left.")
     assert data.labels == ("benign", "benign")
     assert Path(data.file_of(1)).name == "xstest_v2_completions_a-model.csv"
 

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bastion.evaluate.metrics import parse_score
+from bastion.evaluate.metrics._judge_parse import read_text_score
 
 
 def _position(token: str, alternatives: dict[str, float]) -> dict[str, object]:
@@ -90,9 +91,18 @@ def test_never_nan_and_always_on_the_scale(reply: str, content: list[dict[str, o
     if score.score is None:
         assert score.normalised is None and score.error
     else:
-        assert 1.0 <= score.score <= 5.0
-        assert score.normalised is not None and 0.0 <= score.normalised <= 1.0
         assert not math.isnan(score.score)
+        if score.method == "text":
+            # Read from the reply: the number read_text_score finds there.
+            assert score.score == read_text_score(reply, (1, 5))
+            assert score.distribution == {}
+        else:
+            # Weighted: the mean of a probability distribution over 1..5.
+            assert set(score.distribution) <= {1, 2, 3, 4, 5}
+            assert sum(score.distribution.values()) == pytest.approx(1.0)
+            assert score.score == pytest.approx(
+                sum(value * p for value, p in score.distribution.items())
+            )
         # The normalised score is the score mapped linearly from 1..5 onto 0..1.
         assert score.normalised == pytest.approx((score.score - 1.0) / 4.0)
         assert score.method in ("logprobs", "text")
