@@ -3,7 +3,8 @@
 What it measures. The example bundle ``examples/policies/feed-safety.yaml``
 runs over the seeded catalogue of ``guard_latency.py`` (20,000 items, 1,500
 creators) on random 500-candidate slates built the same way
-(``make_requests``; each request gets a fresh request id). Three parts:
+(``make_requests``; each request gets a fresh request id), held as
+``CandidateColumns``, the form ``bastion serve`` decodes requests into. Three parts:
 
 1. **Guard cost of tracing.** Two guards share the bundle and the store: one
    with the default ``NullDecisionSink``, one with a ``TraceWriter`` (the
@@ -82,7 +83,7 @@ import msgspec
 import numpy as np
 
 from bastion.cli._catalogue import build_catalogue
-from bastion.core import DecisionRecord, GuardRequest
+from bastion.core import DecisionRecord, GuardRequest, candidate_columns
 from bastion.guard import Guard
 from bastion.policy import Bundle, load_bundle
 from bastion.stores import MemorySignalStore
@@ -649,7 +650,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     store = build_catalogue(ITEMS, CREATORS, args.seed)
     bundle = load_bundle(BUNDLE, store.schema)
     rng = np.random.default_rng(args.seed)
-    pool = make_requests(rng, settings.pool, CANDIDATES, prefix="pool")
+    pool = [  # columns, as the service decodes them (decode_guard_request)
+        dataclasses.replace(request, candidates=candidate_columns(request.candidates))
+        for request in make_requests(rng, settings.pool, CANDIDATES, prefix="pool")
+    ]
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(
         f"trace_throughput: {bundle.spec.name}, {CANDIDATES} candidates, {RATE} requests/s "

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -270,6 +270,8 @@ class Guard:
         else:
             result = self._decide(request, active, mode, columns, started, now, model)
         if self._record:
+            if request.candidates is not columns:  # the log reads columns: build them once
+                request = replace(request, candidates=columns)
             self.sink.append([DecisionRecord(request, result, self.clock.wall())])
         return result
 

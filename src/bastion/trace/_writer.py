@@ -34,15 +34,18 @@ logger = logging.getLogger(__name__)
 
 _BATCH = 64
 _SEALER_NICE = 10
-# Encoding holds the GIL (about 0.1 ms per 500-candidate record); hand it to the
-# guard's threads at least this often. While the writer keeps up (its batch
-# empties the queue) it yields after every record, so a guard thread that wants
-# the GIL back (after a NumPy call released it, or a new request) waits for at
-# most one record. Behind a saturated guard it yields every 0.5 ms instead:
-# after each yield a busy thread keeps the GIL for a whole switch interval
-# (5 ms), and beside a thread that never releases it a yield per record let the
-# writer encode only 110-130 records/s on a loaded two-core host, a yield per
-# 0.5 ms 190-300 (the same slice as RedisStreamSink's).
+# Encoding holds the GIL (about 40 us per 500-candidate record whose candidates
+# are columns, as the guard hands them over); hashing and writing release it.
+# While the writer keeps up (its batch empties the queue) it encodes, hashes and
+# writes one record at a time, so a guard thread that wants the GIL waits for
+# at most one record's encoding: the hash that follows releases the GIL while
+# it runs, which hands it over (time.sleep(0) does not: the yielding thread
+# takes the GIL back before a waiting one wakes, and that one then waits out
+# the switch interval, 5 ms). Behind a saturated guard it encodes a batch,
+# yielding every 0.5 ms: after each yield a busy thread keeps the GIL for a
+# whole switch interval, and beside a thread that never releases it a yield
+# per record let the writer encode only 110-130 records/s on a loaded two-core
+# host, a yield per 0.5 ms 190-300 (the same slice as RedisStreamSink's).
 _YIELD_S = 0.0005
 
 
@@ -218,12 +221,18 @@ class TraceWriter(QueuedSink):
                 self._seal(log)
             if closing:
                 return
-            time.sleep(0)  # let the guard's threads take the GIL between batches
 
     def _write(self, log: DecisionLog, batch: list[DecisionRecord]) -> list[Ack]:
+        if len(batch) < _BATCH:  # keeping up: one record at a time
+            return [ack for record in batch for ack in self._write_each(log, [record])]
+        return self._write_each(log, batch, slice_s=_YIELD_S)
+
+    def _write_each(
+        self, log: DecisionLog, batch: list[DecisionRecord], *, slice_s: float | None = None
+    ) -> list[Ack]:
+        """Encode *batch* and append it to *log*; with *slice_s*, yield the GIL that often."""
         bodies: list[bytes] = []
         ids: list[str] = []
-        slice_s = _YIELD_S if len(batch) >= _BATCH else 0.0  # a full batch: behind
         yielded = time.perf_counter()
         for record in batch:
             try:
@@ -232,7 +241,7 @@ class TraceWriter(QueuedSink):
             except Exception:
                 logger.exception("cannot encode decision record %s", record.request.request_id)
                 self._count(errors=1, lost=1)
-            if time.perf_counter() - yielded >= slice_s:
+            if slice_s is not None and time.perf_counter() - yielded >= slice_s:
                 time.sleep(0)  # let the guard's threads take the GIL
                 yielded = time.perf_counter()
         while True:

@@ -8,6 +8,7 @@ import pytest
 from bastion.core import (
     Action,
     Candidate,
+    CandidateColumns,
     FieldType,
     ManualClock,
     MemoryDecisionSink,
@@ -201,7 +202,11 @@ def test_records_go_to_the_sink(store: MemorySignalStore) -> None:
     req = request(cands(("clean", 0.5)))
     result = guard.apply(req)
     assert len(sink.records) == 1
-    assert sink.records[0].request is req
+    logged = sink.records[0].request
+    assert logged == req
+    # The record carries the candidates as the columns the guard built (the log reads them).
+    assert isinstance(logged.candidates, CandidateColumns)
+    assert not isinstance(req.candidates, CandidateColumns)
     assert sink.records[0].result is result
     assert sink.records[0].timestamp == 5_000.0
 
