@@ -461,7 +461,11 @@ def _write_tables(
 
 
 class _ParquetOutput:
-    """One segment file being written to a temporary name, renamed once synced."""
+    """One segment file being written to a temporary name, renamed once synced.
+
+    Tables are held until they fill a row group, so that a file written a
+    chunk at a time has the row groups of one written at once.
+    """
 
     def __init__(
         self, final: Path, metadata: dict[bytes | str, bytes | str], row_group_size: int
@@ -471,6 +475,8 @@ class _ParquetOutput:
         self.metadata = metadata
         self.row_group_size = row_group_size
         self._writer: pq.ParquetWriter | None = None
+        self._pending: list[pa.Table] = []
+        self._pending_rows = 0
 
     def write(self, table: pa.Table) -> None:
         """Append *table*'s rows.
@@ -492,11 +498,28 @@ class _ParquetOutput:
             )
         elif not table.schema.equals(self._writer.schema, check_metadata=False):
             raise _ColumnsChangedError
-        self._writer.write_table(table, row_group_size=self.row_group_size)
+        self._pending.append(table)
+        self._pending_rows += table.num_rows
+        if self._pending_rows >= self.row_group_size:
+            self._flush(everything=False)
+
+    def _flush(self, *, everything: bool) -> None:
+        """Write the held rows: all of them, or as many whole row groups as they fill."""
+        assert self._writer is not None
+        if not self._pending:
+            return
+        pending = self._pending
+        table = pending[0] if len(pending) == 1 else pa.concat_tables(pending)
+        size = self.row_group_size
+        written = table.num_rows if everything else table.num_rows // size * size
+        self._writer.write_table(table.slice(0, written), row_group_size=size)
+        rest = table.slice(written)
+        self._pending, self._pending_rows = ([rest] if rest.num_rows else []), rest.num_rows
 
     def finish(self) -> str:
         """Close, sync and rename the file; returns its sha256 (hex)."""
         assert self._writer is not None, "a segment has at least one record"
+        self._flush(everything=True)
         self._writer.close()
         digest = file_sha256(self.temporary)
         with self.temporary.open("rb") as handle:
@@ -510,6 +533,7 @@ class _ParquetOutput:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+        self._pending, self._pending_rows = [], 0
         self.temporary.unlink(missing_ok=True)
 
 

@@ -100,22 +100,26 @@ def test_rotation_by_age(tmp_path: Path) -> None:
     log.close()
 
 
-def _row_groups(path: Path) -> int:
-    return pq.ParquetFile(path).num_row_groups
+def _row_groups(path: Path) -> list[int]:
+    metadata = pq.ParquetFile(path).metadata
+    return [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)]
 
 
 def test_a_segment_is_sealed_a_chunk_at_a_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(log_module, "SEAL_CHUNK", 5)
+    monkeypatch.setattr(log_module, "REQUESTS_ROW_GROUP", 4)
+    monkeypatch.setattr(log_module, "DECISIONS_ROW_GROUP", 3 * 8)
     log = DecisionLog(tmp_path)
     log.append(BODIES)
     log.seal()
     log.close()
-    # 12 records in chunks of 5, 5 and 2: a row group each; the rows are what
-    # the hashed records give when built at once (verify rebuilds them so).
-    assert _row_groups(tmp_path / "segments" / "00000001.requests.parquet") == 3
-    assert _row_groups(tmp_path / "segments" / "00000001.decisions.parquet") == 3
+    # 12 records of 8 items, built in chunks of 5, 5 and 2, are stored in the
+    # row groups of a segment built at once; the rows are what the hashed
+    # records give (verify rebuilds them from the bodies and compares).
+    assert _row_groups(tmp_path / "segments" / "00000001.requests.parquet") == [4, 4, 4]
+    assert _row_groups(tmp_path / "segments" / "00000001.decisions.parquet") == [24] * 4
     report = verify(tmp_path)
     assert report.ok, report.problems
     assert report.items == 12 * 8
@@ -147,7 +151,7 @@ def test_a_segment_whose_columns_change_is_sealed_whole(
     log.seal()
     log.close()
     segment = tmp_path / "log" / "segments"
-    assert _row_groups(segment / "00000001.requests.parquet") == 1  # built whole
+    assert _row_groups(segment / "00000001.requests.parquet") == [8]  # built whole
     decisions = pq.read_table(segment / "00000001.decisions.parquet")
     violence = decisions.column("item.violence").to_pylist()
     assert all(v is not None for v in violence[: 4 * 8])
