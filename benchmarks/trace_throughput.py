@@ -452,6 +452,21 @@ def delta(traced: float, untraced: float) -> float:
     return (traced / untraced - 1.0) * 100.0
 
 
+def round_deltas(phases: Sequence[Phase]) -> list[float]:
+    """Traced over untraced ``apply`` p99 of each round (a null and a trace phase), in percent.
+
+    Each round's two phases ran back to back, so they share the machine's
+    state more than phases minutes apart do; the spread of these figures shows
+    how much of the pooled figure is the machine.
+    """
+    deltas = []
+    for start in range(0, len(phases) - 1, 2):
+        pair = {p.kind: p for p in phases[start : start + 2]}
+        if set(pair) == {"null", "trace"}:
+            deltas.append(delta(pct(pair["trace"].apply_us, 99), pct(pair["null"].apply_us, 99)))
+    return deltas
+
+
 def print_table(header: Sequence[str], rows: Sequence[Sequence[str]], left: int = 2) -> None:
     """Aligned text columns: the first *left* flush left, the others flush right."""
     widths = [max(len(c) for c in column) for column in zip(header, *rows, strict=True)]
@@ -536,6 +551,12 @@ def report(results: Results, quick: bool) -> tuple[float, float, float, float]:
         f"guard p99 with the trace log: {p99_delta:+.1f}% (target <= +{DELTA_TARGET_PCT:.0f}%); "
         f"median {delta(pct(traced_apply, 50), pct(null_apply, 50)):+.1f}%; "
         f"from arrival: p99 {arrival_delta:+.1f}%"
+    )
+    by_round = round_deltas(phases)
+    print(
+        "guard p99 with the log vs without, round by round (each round's phases "
+        f"side by side): {', '.join(f'{d:+.0f}%' for d in by_round)}; "
+        f"median {float(np.median(by_round)):+.1f}%"
     )
     writer_busy = np.concatenate([p.writer_busy for p in traced if p.writer_busy is not None])
     sealer_busy = np.concatenate([p.sealer_busy for p in traced if p.sealer_busy is not None])

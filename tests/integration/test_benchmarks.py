@@ -67,6 +67,7 @@ def test_trace_throughput_quick_loses_no_record() -> None:
     )
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     assert "TraceReader.explain(request_id)" in out.stdout
+    assert "round by round" in out.stdout  # each round's traced vs untraced p99
     last = out.stdout.strip().splitlines()[-1]
     assert last.startswith("BENCH trace_throughput records_per_s=")
     fields = dict(part.split("=", 1) for part in last.split()[2:])
