@@ -80,6 +80,23 @@ def test_only_block_rules_count_as_blocking(guard: Guard, request_: GuardRequest
     assert set(summarise([(0.0, result)], 1.0)["blocked_by_rule"]) == {"election-repeat-offender"}
 
 
+def test_a_busy_interval_counts_every_result_and_lists_the_newest_blocks(
+    guard: Guard, request_: GuardRequest
+) -> None:
+    # Results are counted as they come (the tick only reads the totals), and
+    # the feed keeps just the newest results that blocked something.
+    feed = feed_for(guard, Clock())
+    for result in results(guard, request_, 25):
+        feed.observe(result)
+    summary = feed.tick()
+    assert summary["requests"] == 25
+    assert summary["actions"]["block"] == 25
+    assert summary["blocked_by_rule"] == {"election-repeat-offender": 25}
+    assert [b["request_id"] for b in summary["new_blocked"]] == [f"r{i}" for i in range(24, 14, -1)]
+    assert (summary["oldest_at"], summary["newest_at"]) == (1000.25, 1006.25)
+    assert feed.tick()["requests"] == 0, "the next interval starts from zero"
+
+
 def test_an_idle_interval_is_zero_not_missing() -> None:
     summary = summarise([], 1.0)
     assert summary["requests"] == 0 and summary["items"] == 0
