@@ -32,6 +32,13 @@ Run::
     python benchmarks/serve_latency.py --trace        # with the decision log writing
     python benchmarks/serve_latency.py --also threadpool --also workers2 --also trace
                                                       # extra rows, same rounds
+    python benchmarks/serve_latency.py --wrk          # also load every server with wrk
+
+``--wrk`` (needs ``wrk`` on the PATH: ``apt-get install wrk``) adds a table
+from ``wrk -t1``, a load generator in C, at the same concurrencies: one
+fixed body (the first), so the figures show the servers without this
+process's Python client, which needs about 0.2 ms of CPU per request beside
+them on the same cores.
 
 The last line is machine-readable (concurrency-8 figures of the main server
 first; ``cpu_us`` is its CPU time per request, ``apply_p50_us`` the
@@ -48,6 +55,8 @@ import argparse
 import http.client
 import json
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -356,6 +365,72 @@ def check_answer(port: int, headers: dict[str, str], body: bytes) -> None:
         raise RuntimeError(f"unexpected guard answer ({response.status}): {str(answer)[:500]}")
 
 
+_WRK_LATENCY = re.compile(r"^\s+(50|90|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
+_WRK_UNITS = {"us": 1.0, "ms": 1e3, "s": 1e6}
+
+
+def run_wrk(
+    port: int, path: str, headers: dict[str, str], body: bytes, concurrency: int, seconds: int
+) -> dict[str, float]:
+    """p50, p90 and p99 (us) and requests/s of one ``wrk`` run posting *body*."""
+    with tempfile.TemporaryDirectory(prefix="bastion-wrk-") as tmp:
+        body_file = Path(tmp) / "body.json"
+        body_file.write_bytes(body)
+        script = Path(tmp) / "post.lua"
+        lines = [
+            'wrk.method = "POST"',
+            f'local f = io.open("{body_file}", "rb"); wrk.body = f:read("*all"); f:close()',
+            *(f'wrk.headers["{name}"] = "{value}"' for name, value in headers.items()),
+        ]
+        script.write_text("\n".join(lines) + "\n")
+        out = subprocess.run(
+            [
+                "wrk",
+                "-t1",
+                f"-c{concurrency}",
+                f"-d{seconds}s",
+                "--latency",
+                "-s",
+                str(script),
+                f"http://127.0.0.1:{port}{path}",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    if "Non-2xx" in out:
+        raise RuntimeError(f"wrk {path}: some answers were not 2xx:\n{out}")
+    return parse_wrk(out)
+
+
+def parse_wrk(out: str) -> dict[str, float]:
+    """p50, p90 and p99 (us) and requests/s from the output of ``wrk --latency``.
+
+    Raises:
+        ValueError: The output lacks one of them.
+    """
+    found = {f"p{q}": float(v) * _WRK_UNITS[unit] for q, v, unit in _WRK_LATENCY.findall(out)}
+    rate = re.search(r"^Requests/sec:\s+([\d.]+)\s*$", out, re.M)
+    if set(found) != {"p50", "p90", "p99"} or rate is None:
+        raise ValueError(f"cannot read wrk's output:\n{out}")
+    return {**found, "rps": float(rate.group(1))}
+
+
+def print_wrk_table(rows: Sequence[tuple[str, int, dict[str, float]]]) -> None:
+    """The ``--wrk`` results, one line per server and concurrency."""
+    header = (
+        f"{'endpoint (wrk -t1)':<44} {'conc':>4} {'p50 µs':>8} {'p90 µs':>8} "
+        f"{'p99 µs':>8} {'req/s':>7}"
+    )
+    print(header)
+    print("-" * len(header))
+    for name, concurrency, figures in rows:
+        print(
+            f"{name:<44} {concurrency:>4} {figures['p50']:>8.0f} {figures['p90']:>8.0f} "
+            f"{figures['p99']:>8.0f} {figures['rps']:>7.0f}"
+        )
+
+
 def print_table(rows: Sequence[Row]) -> None:
     """The results, one line per server and concurrency."""
     header = (
@@ -462,6 +537,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="auto",
         help="uvicorn HTTP parser for bastion serve (auto, h11, httptools)",
     )
+    parser.add_argument(
+        "--wrk", action="store_true", help="Also load every server with wrk (if installed)."
+    )
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--serve-echo", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -542,6 +620,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                     samples.setdefault(key_, []).append(latencies)
                     seconds[key_] = seconds.get(key_, 0.0) + elapsed
                     cpu[key_] = cpu.get(key_, 0.0) + server.cpu_seconds() - used
+        wrk_rows: list[tuple[str, int, dict[str, float]]] = []
+        if args.wrk and shutil.which("wrk") is None:
+            print("--wrk: wrk is not installed (apt-get install wrk); skipping its table")
+        elif args.wrk:
+            for concurrency in (1, 8):
+                for name, server, path, headers in targets:
+                    figures = run_wrk(
+                        server.port, path, headers, bodies[0], concurrency, 3 if args.quick else 8
+                    )
+                    wrk_rows.append((name, concurrency, figures))
     rows = [
         Row(
             name,
@@ -555,6 +643,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     order = [label for label, *_ in targets]
     rows.sort(key=lambda r: (r.concurrency, order.index(r.server)))
     print_table(rows)
+    if wrk_rows:
+        print()
+        print_wrk_table(wrk_rows)
+        print()
     by_key = {(r.server, r.concurrency): r for r in rows}
     guard8 = by_key[(primary.label, 8)]
     echo8 = by_key[(ECHO, 8)]

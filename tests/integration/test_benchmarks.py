@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.integration
@@ -74,3 +79,45 @@ def test_trace_throughput_quick_loses_no_record() -> None:
     assert {"why_ms", "guard_p99_delta_pct", "guard_p99_us", "traced_p99_us"} <= set(fields)
     assert fields["why_items"] == "1000000"
     assert float(fields["records_per_s"]) > 0 and float(fields["why_ms"]) > 0
+
+
+@functools.cache
+def _benchmark_module(name: str) -> Any:
+    """A benchmark script imported as a module (its dataclasses need it in sys.modules)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+_WRK_UNITS = {"us": 1.0, "ms": 1e3, "s": 1e6}
+
+
+@given(
+    values=st.lists(st.integers(0, 99_999), min_size=3, max_size=3),
+    units=st.lists(st.sampled_from(sorted(_WRK_UNITS)), min_size=3, max_size=3),
+    rate=st.integers(0, 10**8),
+)
+def test_wrk_output_is_read_back(values: list[int], units: list[str], rate: int) -> None:
+    # wrk --latency prints each percentile with two decimals and its own unit.
+    serve_latency = _benchmark_module("serve_latency")
+    p50, p90, p99 = (f"{v / 100:.2f}{u}" for v, u in zip(values, units, strict=True))
+    out = (
+        "  Latency Distribution\n"
+        f"     50%  {p50}\n     75%    1.00ms\n     90%  {p90}\n     99%  {p99}\n"
+        "  80000 requests in 8.00s, 4.30GB read\n"
+        f"Requests/sec: {rate / 100:10.2f}\n"
+    )
+    expected = {
+        f"p{q}": v / 100 * _WRK_UNITS[u]
+        for q, v, u in zip((50, 90, 99), values, units, strict=True)
+    }
+    assert serve_latency.parse_wrk(out) == pytest.approx({**expected, "rps": rate / 100})
+
+
+def test_wrk_output_without_percentiles_is_refused() -> None:
+    serve_latency = _benchmark_module("serve_latency")
+    with pytest.raises(ValueError, match="cannot read wrk's output"):
+        serve_latency.parse_wrk("Requests/sec:   12.00\n")
