@@ -224,10 +224,10 @@ class TraceWriter(QueuedSink):
 
     def _write(self, log: DecisionLog, batch: list[DecisionRecord]) -> list[Ack]:
         if len(batch) < _BATCH:  # keeping up: one record at a time
-            return [ack for record in batch for ack in self._write_each(log, [record])]
-        return self._write_each(log, batch, slice_s=_YIELD_S)
+            return [ack for record in batch for ack in self._write_batch(log, [record])]
+        return self._write_batch(log, batch, slice_s=_YIELD_S)
 
-    def _write_each(
+    def _write_batch(
         self, log: DecisionLog, batch: list[DecisionRecord], *, slice_s: float | None = None
     ) -> list[Ack]:
         """Encode *batch* and append it to *log*; with *slice_s*, yield the GIL that often."""
