@@ -30,6 +30,7 @@ from bastion.server._auth import Role
 from bastion.server._errors import ApiError, api_error, error_answer
 from bastion.server._limits import BodyTooLargeError
 from bastion.server._state import ServerState
+from bastion.server._turns import Turns
 from bastion.server._wire import decode_guard_request, encode_guard_result
 
 logger = logging.getLogger(__name__)
@@ -77,6 +78,7 @@ class GuardFastPath:
         self.max_body = state.config.limits.max_body_bytes
         self._histogram = state.metrics.request_seconds
         self._observe_ok: Callable[[float], None] | None = None  # made at the first 200
+        self._turns = Turns()
 
     @staticmethod
     def handles(scope: Scope) -> bool:
@@ -119,7 +121,10 @@ class GuardFastPath:
         }
         self._check_declared_length(headers.get("content-length"))
         body = await self._body(receive)
-        return await guard_answer(self.state, headers, body, threadpool=self.threadpool)
+        if self.threadpool:  # the pool's threads take turns at the GIL themselves
+            return await guard_answer(self.state, headers, body, threadpool=True)
+        async with self._turns.turn():  # first come, first served (bastion.server._turns)
+            return await guard_answer(self.state, headers, body)
 
     def _check_declared_length(self, declared: str | None) -> None:
         if declared is None:
