@@ -9,6 +9,10 @@ a 500-candidate request through the app, called in process, from 1.24 to
 1.10 ms; over HTTP the saving was within the noise of the server's CPU per
 request (``benchmarks/serve_latency.py`` shows it).
 
+Requests take turns at the decode, apply and encode steps, first come,
+first served, one event-loop iteration apart (:mod:`bastion.server._turns`),
+unless ``Guard.apply`` runs in the thread pool.
+
 The answers are those of the FastAPI route, errors included: the same
 statuses and bodies (:func:`~bastion.server._errors.error_answer`), the same
 latency histogram entry (route ``/v1/guard``), 413 with ``Connection: close``
