@@ -292,7 +292,7 @@ class Guard:
         item_ids, scores = columns.item_ids, columns.scores
         size = len(item_ids)
 
-        signals = compiled.gatherer.gather(request, self.signals, item_ids, scores, columns=columns)
+        signals = compiled.gatherer.gather(request, self.signals, columns)
         if budget is not None and _elapsed(started) + self._expected_eval_s > budget.budget:
             return self._over_budget(
                 request, active, compiled.pool, budget, columns, started, now, model

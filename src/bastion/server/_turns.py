@@ -5,9 +5,9 @@ the requests it read, and only then reads again. The client whose answer
 went out last in such a batch sends its next request just after the loop
 looked, so that request also waits for the whole next batch: with eight
 busy connections one connection in each batch waited about twice as long
-as the others (``benchmarks/serve_latency.py``: p90 about twice p50, and a
-connection saw up to 13 other requests served between two of its own where
-first come, first served gives 7).
+as the others (``benchmarks/serve_latency.py`` at concurrency 8: p90 about
+twice p50; a log of one run's requests showed a connection seeing up to 13
+others served between two of its own, where first come, first served gives 7).
 
 A turn ends one loop iteration after the request's work is done, and the
 loop reads its sockets between iterations, so every request that arrived

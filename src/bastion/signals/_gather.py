@@ -73,9 +73,6 @@ class SignalGatherer:
         self,
         request: GuardRequest,
         store: SignalStore,
-        item_ids: list[str],
-        scores: npt.NDArray[np.float64],
-        *,
         columns: CandidateColumns | None = None,
     ) -> SlateSignals:
         """Build the plan inputs for *request*.
@@ -83,14 +80,15 @@ class SignalGatherer:
         Args:
             request: The request.
             store: Where item and creator signals are looked up.
-            item_ids: Its candidates' item ids.
-            scores: Its candidates' scores.
-            columns: Its candidates as columns, when the caller has them
-                (otherwise read from ``request.candidates`` when needed).
+            columns: Its candidates as columns, when the caller has built them
+                (by default ``candidate_columns(request.candidates)``).
 
         Raises:
             RequestError: A user attribute has the wrong type for its declaration.
         """
+        if columns is None:
+            columns = candidate_columns(request.candidates)
+        item_ids, scores = columns.item_ids, columns.scores
         size = len(item_ids)
         values: dict[str, Any] = {}
         nulls: dict[str, Any] = {}
@@ -100,8 +98,6 @@ class SignalGatherer:
         item_keys = [f.key for f in self.item_fields]
         from_request: list[str | None] = []
         if self.need_creator_ids:
-            if columns is None:
-                columns = candidate_columns(request.candidates)
             from_request = columns.creator_ids
             if None in from_request and "item.creator_id" in store.schema:
                 item_keys.append("creator_id")
@@ -126,8 +122,6 @@ class SignalGatherer:
             if f.name == "item.score":
                 values[f.name] = scores
             elif f.name == "item.rank":
-                if columns is None:
-                    columns = candidate_columns(request.candidates)
                 values[f.name] = columns.ranks.astype(np.float64)
             elif f.name == "item.creator_id":
                 assert creator_ids is not None

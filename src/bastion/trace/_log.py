@@ -55,9 +55,9 @@ SEAL_CHUNK = REQUESTS_ROW_GROUP
 """Records turned into tables and written at a time when a segment is sealed.
 
 Building the tables of a whole 64 MB segment (about 1,000 records of 500
-candidates) at once took 0.8-1.7 ms of CPU per record and 450 MB of memory
-above the sealer's own; 128 records at a time take 0.65-0.75 ms and a sixth
-of that memory, and leave the guard's share of the CPU caches alone. A
+candidates) at once held all of them in memory and streamed them through the
+CPU caches the guard shares; a chunk at a time, the sealer's CPU per record
+in ``benchmarks/trace_throughput.py`` fell from about 1,130 to 760-820 us. A
 segment whose signal columns differ between chunks (a bundle reloaded while
 it was open) is built whole, as its columns must be.
 """

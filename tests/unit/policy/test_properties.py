@@ -118,9 +118,7 @@ def test_compiled_plan_matches_reference_interpreter_and_duckdb(
     store = _store(data)
     request = _request(data)
     ids = [c.item_id for c in request.candidates]
-    gathered = SignalGatherer(bundle.plan.fields).gather(
-        request, store, ids, np.array(data["scores"], dtype=np.float64)
-    )
+    gathered = SignalGatherer(bundle.plan.fields).gather(request, store)
     fired = bundle.plan.evaluate(gathered.values, gathered.nulls, len(ids))[0].tolist()
 
     rows = _rows(bundle, data)
@@ -215,7 +213,7 @@ def test_random_text_compiles_or_fails_with_policy_error(text: str) -> None:
     }
     store = _store(data)
     request = _request(data)
-    gathered = SignalGatherer(bundle.plan.fields).gather(request, store, ["i0"], np.array([1.0]))
+    gathered = SignalGatherer(bundle.plan.fields).gather(request, store)
     bundle.plan.evaluate(gathered.values, gathered.nulls, 1)
 
 

@@ -40,9 +40,7 @@ def test_values_defaults_and_missing() -> None:
         SignalField("user.region", FieldType.STRING, "unknown"),
     ]
     request = _request()
-    got = SignalGatherer(fields).gather(
-        request, _store(), ["a", "b", "zz"], np.array([1.0, 0.5, 0.1])
-    )
+    got = SignalGatherer(fields).gather(request, _store())
     assert got.values["item.hate"].tolist() == [0.5, 0.0, 0.0]  # default fills missing
     assert got.values["item.mature"].tolist() == [True, False, False]
     assert got.nulls["item.mature"].tolist() == [False, True, True]
@@ -57,12 +55,12 @@ def test_values_defaults_and_missing() -> None:
 def test_user_attribute_of_the_wrong_type_is_refused() -> None:
     fields = [SignalField("user.is_minor", FieldType.BOOL)]
     gatherer = SignalGatherer(fields)
-    ok = gatherer.gather(_request(is_minor=True), _store(), ["a", "b", "zz"], np.zeros(3))
+    ok = gatherer.gather(_request(is_minor=True), _store())
     assert bool(ok.values["user.is_minor"]) is True and bool(ok.nulls["user.is_minor"]) is False
-    absent = gatherer.gather(_request(), _store(), ["a", "b", "zz"], np.zeros(3))
+    absent = gatherer.gather(_request(), _store())
     assert bool(absent.nulls["user.is_minor"]) is True
     with pytest.raises(RequestError, match="request.user.is_minor: expected true or false"):
-        gatherer.gather(_request(is_minor="yes"), _store(), ["a", "b", "zz"], np.zeros(3))
+        gatherer.gather(_request(is_minor="yes"), _store())
 
 
 def test_standard_signals_are_item_and_creator_fields() -> None:

@@ -51,16 +51,15 @@ def test_columns_gather_as_candidates(rows: list[tuple[str, float, int, str | No
     columns = candidate_columns(candidates)
     gatherer = SignalGatherer(FIELDS)
     store = _store()
-    ids, scores = columns.item_ids, columns.scores
     user = UserContext("u")
-    listed = gatherer.gather(GuardRequest("r", candidates, 2, user=user), store, ids, scores)
+    listed = gatherer.gather(GuardRequest("r", candidates, 2, user=user), store)
     expected_ranks = np.array([c.rank for c in candidates], dtype=np.float64)
     assert np.array_equal(listed.values["item.rank"], expected_ranks)
     for request, given_columns in (
         (GuardRequest("r", columns, 2, user=user), None),
         (GuardRequest("r", candidates, 2, user=user), columns),
     ):
-        got = gatherer.gather(request, store, ids, scores, columns=given_columns)
+        got = gatherer.gather(request, store, given_columns)
         assert got.values.keys() == listed.values.keys()
         for name, values in listed.values.items():
             assert np.array_equal(got.values[name], values, equal_nan=values.dtype.kind == "f")
