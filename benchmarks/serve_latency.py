@@ -9,7 +9,13 @@ and a snapshot of the seeded demo catalogue (20,000 items, 1,500 creators:
 answer, a decision per candidate, about 56 kB). A second subprocess serves a
 bare FastAPI endpoint that reads the same body, decodes it with the same
 msgspec struct and answers it back: the floor that HTTP, the framework and
-decoding cost without the guard.
+decoding cost without the guard. A third subprocess runs the same echo
+endpoint but also spends, on each request, as much CPU as the guard's own
+steps take in this process (``Guard.apply`` plus encoding, medians timed at
+the start of the run), with requests taking turns as the guard's do, and
+answers as many bytes as the guard does: the guard's cost with none of the
+service's, which shows how much of the concurrency-8 figure no serving layer
+can remove.
 
 The client is this process: one keep-alive ``http.client`` connection per
 thread, concurrency 1 and 8 (closed loop: each thread sends its next request
@@ -46,7 +52,10 @@ in-process ``Guard.apply`` median)::
 
     BENCH serve_latency p50_us=... p99_us=... echo_p99_us=... echo_p50_us=...
     c1_p50_us=... c1_p99_us=... rps=... cpu_us=... apply_p50_us=... workers=...
-    threadpool=0|1 trace=0|1
+    threadpool=0|1 trace=0|1 spin_p99_us=... spin_us=...
+
+``spin_p99_us`` is the third subprocess's concurrency-8 p99 and ``spin_us``
+the CPU it spends per request besides decoding.
 """
 
 from __future__ import annotations
@@ -74,10 +83,12 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
+from bastion.server._turns import Turns
 from bastion.server._wire import GuardRequestBody
 
 ROOT = Path(__file__).resolve().parents[1]
 ECHO = "echo (FastAPI + msgspec)"
+SPIN = "echo + the guard's CPU, spun"
 BUNDLE = ROOT / "examples" / "policies" / "feed-safety.yaml"
 ITEMS = 20_000
 CREATORS = 1_500
@@ -354,15 +365,17 @@ def run_load(
     return np.concatenate([np.asarray(r, dtype=np.float64) for r in results]) / 1e3, seconds
 
 
-def check_answer(port: int, headers: dict[str, str], body: bytes) -> None:
-    """One guard answer is a full decision for every candidate."""
+def check_answer(port: int, headers: dict[str, str], body: bytes) -> int:
+    """One guard answer is a full decision for every candidate; returns its size in bytes."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     connection.request("POST", "/v1/guard", body, headers)
     response = connection.getresponse()
-    answer = json.loads(response.read())
+    raw = response.read()
+    answer = json.loads(raw)
     connection.close()
     if response.status != 200 or len(answer["decisions"]) != CANDIDATES:
         raise RuntimeError(f"unexpected guard answer ({response.status}): {str(answer)[:500]}")
+    return len(raw)
 
 
 _WRK_LATENCY = re.compile(r"^\s+(50|90|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
@@ -447,16 +460,43 @@ def print_table(rows: Sequence[Row]) -> None:
         )
 
 
-def serve_echo(port: int) -> None:
-    """Run the echo app (the ``--serve-echo`` subprocess)."""
+def spin(microseconds: float) -> None:
+    """Spend *microseconds* of this thread's CPU time (time off the CPU does not count)."""
+    until = time.thread_time_ns() + int(microseconds * 1e3)
+    while time.thread_time_ns() < until:
+        pass
+
+
+def padded_answer(size: int) -> bytes:
+    """A JSON object of exactly *size* bytes (at least 10)."""
+    return b'{"pad":"' + b"x" * (size - 10) + b'"}'
+
+
+def serve_echo(port: int, spin_us: float = 0.0, answer_bytes: int = 0) -> None:
+    """Run the echo app (the ``--serve-echo`` subprocess).
+
+    With *spin_us*, each request also spends that much CPU after decoding and
+    is answered with *answer_bytes* bytes: the guard's in-process cost and
+    answer size, with no guard (the ``SPIN`` row). Such requests take turns
+    at decoding and spending as the guard's requests do
+    (:mod:`bastion.server._turns`), so that the two rows differ in the work
+    done, not in the order it is done in.
+    """
     decoder = msgspec.json.Decoder(GuardRequestBody)
+    answer = padded_answer(answer_bytes) if answer_bytes else None
+    turns = Turns()
     app = FastAPI()
 
     @app.post("/echo")
     async def echo(request: Request) -> Response:
         body = await request.body()
-        decoder.decode(body)
-        return Response(body, media_type="application/json")
+        if not spin_us:
+            decoder.decode(body)
+            return Response(body, media_type="application/json")
+        async with turns.turn():
+            decoder.decode(body)
+            spin(spin_us)
+        return Response(answer or body, media_type="application/json")
 
     @app.get("/readyz")
     async def ready() -> Response:
@@ -542,9 +582,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--serve-echo", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument("--spin-us", type=float, default=0.0, help=argparse.SUPPRESS)
+    parser.add_argument("--answer-bytes", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_echo:
-        serve_echo(args.serve_echo)
+        serve_echo(args.serve_echo, args.spin_us, args.answer_bytes)
         return 0
     settings = settings_for(args)
     from bastion.server import Role, mint_key
@@ -593,16 +635,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.http,
             ]
             server = servers.enter_context(Server(command, port))
-            check_answer(port, guard_headers, bodies[0])
+            answer_bytes = check_answer(port, guard_headers, bodies[0])
             targets.append((variant.label, server, "/v1/guard", guard_headers))
-        echo_port = free_port()
-        echo = servers.enter_context(
-            Server(
-                [sys.executable, str(Path(__file__).resolve()), "--serve-echo", str(echo_port)],
-                echo_port,
-            )
-        )
-        targets.append((ECHO, echo, "/echo", echo_headers))
+        spin_us = stages["apply"] + stages["encode"]
+        for label, extra in (
+            (ECHO, []),
+            (SPIN, ["--spin-us", f"{spin_us:.0f}", "--answer-bytes", str(answer_bytes)]),
+        ):
+            echo_port = free_port()
+            here = [sys.executable, str(Path(__file__).resolve()), "--serve-echo", str(echo_port)]
+            echo = servers.enter_context(Server([*here, *extra], echo_port))
+            targets.append((label, echo, "/echo", echo_headers))
         for _ in range(settings.rounds):
             for concurrency, total in ((1, settings.requests_c1), (8, settings.requests_c8)):
                 for name, server, path, headers in targets:
@@ -650,6 +693,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     by_key = {(r.server, r.concurrency): r for r in rows}
     guard8 = by_key[(primary.label, 8)]
     echo8 = by_key[(ECHO, 8)]
+    spin8 = by_key[(SPIN, 8)]
     guard1 = by_key[(primary.label, 1)]
     gap = guard8.percentile(99) - echo8.percentile(99)
     print(
@@ -660,13 +704,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(little_floor(guard8, primary.workers))
     print(
+        f"{SPIN}: the echo server, also spending the guard's in-process time per request "
+        f"(Guard.apply + encode medians, {spin_us:.0f} us of CPU) and answering "
+        f"{answer_bytes / 1024:.0f} kB, with no guard: p99 {spin8.percentile(99):.0f} us at "
+        "concurrency 8 (the guard's own CPU under the echo's serving cost, on one worker)"
+    )
+    print(
         f"BENCH serve_latency p50_us={guard8.percentile(50):.0f} "
         f"p99_us={guard8.percentile(99):.0f} "
         f"echo_p99_us={echo8.percentile(99):.0f} echo_p50_us={echo8.percentile(50):.0f} "
         f"c1_p50_us={guard1.percentile(50):.0f} c1_p99_us={guard1.percentile(99):.0f} "
         f"rps={guard8.rps:.0f} cpu_us={guard8.cpu_per_request:.0f} "
         f"apply_p50_us={stages['apply']:.0f} workers={primary.workers} "
-        f"threadpool={int(primary.threadpool)} trace={int(primary.trace)}"
+        f"threadpool={int(primary.threadpool)} trace={int(primary.trace)} "
+        f"spin_p99_us={spin8.percentile(99):.0f} spin_us={spin_us:.0f}"
     )
     return 0
 

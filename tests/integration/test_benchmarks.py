@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +48,7 @@ def test_serve_latency_quick_serves_and_reports() -> None:
     )
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     assert "POST /v1/guard" in out.stdout and "echo (FastAPI + msgspec)" in out.stdout
+    assert "echo + the guard's CPU, spun" in out.stdout
     last = out.stdout.strip().splitlines()[-1]
     assert last.startswith("BENCH serve_latency p50_us=")
     fields = dict(part.split("=", 1) for part in last.split()[2:])
@@ -57,8 +60,11 @@ def test_serve_latency_quick_serves_and_reports() -> None:
         "rps",
         "cpu_us",
         "apply_p50_us",
+        "spin_p99_us",
+        "spin_us",
     } <= set(fields)
     assert 0 < float(fields["p50_us"]) <= float(fields["p99_us"])
+    assert float(fields["spin_us"]) >= float(fields["apply_p50_us"])  # apply + encode
 
 
 def test_trace_throughput_quick_loses_no_record() -> None:
@@ -115,6 +121,20 @@ def test_wrk_output_is_read_back(values: list[int], units: list[str], rate: int)
         for q, v, u in zip((50, 90, 99), values, units, strict=True)
     }
     assert serve_latency.parse_wrk(out) == pytest.approx({**expected, "rps": rate / 100})
+
+
+def test_spin_spends_the_cpu_it_is_asked_for() -> None:
+    serve_latency = _benchmark_module("serve_latency")
+    started = time.thread_time_ns()
+    serve_latency.spin(3_000)
+    assert time.thread_time_ns() - started >= 3_000_000
+
+
+@given(size=st.integers(10, 200_000))
+def test_padded_answer_is_json_of_the_asked_size(size: int) -> None:
+    answer = _benchmark_module("serve_latency").padded_answer(size)
+    assert len(answer) == size
+    assert json.loads(answer) == {"pad": "x" * (size - 10)}
 
 
 def test_wrk_output_without_percentiles_is_refused() -> None:
