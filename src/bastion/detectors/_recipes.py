@@ -11,7 +11,7 @@ stratified and seeded.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,6 +68,8 @@ class Recipe:
         load: Reads and splits the data found at a path.
         main_set: The data set the recipe is about (for messages).
         failure_modes: Known weaknesses, for the model card.
+        head_failure_modes: Known weaknesses of one kind of head only, by its
+            loss (``hinge``, ``logistic``): a family may fit another head.
     """
 
     name: str
@@ -75,6 +77,11 @@ class Recipe:
     load: Callable[[Path, int], TrainingData]
     main_set: str
     failure_modes: tuple[str, ...] = ()
+    head_failure_modes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def failure_modes_of(self, spec: HeadSpec) -> tuple[str, ...]:
+        """The known weaknesses of a model fitted with *spec*: the recipe's, then its head's."""
+        return (*self.failure_modes, *self.head_failure_modes.get(spec.loss, ()))
 
     @property
     def train_command(self) -> str:
@@ -242,10 +249,14 @@ TOXICITY = Recipe(
         "halves is flagged, but they are like what was trained on, and harmless text unlike "
         "both may score higher. On a feed with less abuse, set the thresholds with "
         "`bastion detectors calibrate` on a benign sample of that feed.",
-        "The SVM head scores abuse more softly than a logistic one: an insult without slurs "
-        "may score 0.5 to 0.8, so 0.5 (the example feed policy's threshold) suits it better "
-        "than 0.6 or more.",
     ),
+    head_failure_modes={
+        "hinge": (
+            "The SVM head scores abuse more softly than a logistic one: an insult without "
+            "slurs may score 0.5 to 0.8, so 0.5 (the example feed policy's threshold) suits it "
+            "better than 0.6 or more.",
+        ),
+    },
 )
 PROMPT_INJECTION = Recipe(
     name="prompt_injection",

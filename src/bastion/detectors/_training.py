@@ -171,7 +171,7 @@ def _meta(
         "benign_fpr_at_threshold": benign_fpr,
         "speed": {**speed, "machine": f"{platform.machine()}, {_cores()} cores"},
         "fit_seconds": round(fit_seconds, 1),
-        "failure_modes": list(chosen.failure_modes),
+        "failure_modes": list(chosen.failure_modes_of(spec)),
     }
 
 

@@ -308,14 +308,6 @@ class IntervalTotals:
         }
 
 
-def summarise(pending: Sequence[tuple[float, GuardResult]], interval_s: float) -> Tick:
-    """One interval's figures from the results observed in it (time observed, result)."""
-    totals = IntervalTotals()
-    for at, result in pending:
-        totals.add(at, result)
-    return totals.summary(interval_s)
-
-
 def sse(event: str, data: Any, *, event_id: int | None = None) -> str:
     """One server-sent event carrying *data* as JSON (non-finite numbers as null)."""
     body = _encode(data)

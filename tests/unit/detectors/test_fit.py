@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import cast
 
 import numpy as np
@@ -10,10 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import bastion.detectors
 from bastion.detectors import NgramHasher, load_davidson, load_xstest_completions
 from bastion.detectors._cards import render_card
 from bastion.detectors._datasets import sentences_of
 from bastion.detectors._fit import LOSSES, HeadSpec, Loss, _design, _linear_model, fit_detector
+from bastion.detectors._model_files import load_model
 from bastion.detectors._recipes import PROMPT_INJECTION, TOXICITY
 from tests.shared_data import shared_data
 
@@ -52,6 +55,26 @@ def _predictions(texts: list[str], labels: list[str], spec: HeadSpec) -> list[st
 def test_the_toxicity_recipe_fits_a_multiclass_svm() -> None:
     assert TOXICITY.spec.loss == "hinge"
     assert PROMPT_INJECTION.spec.loss == "logistic"
+
+
+def test_the_svm_weakness_goes_only_on_the_cards_of_svm_heads() -> None:
+    svm_only = TOXICITY.head_failure_modes["hinge"]
+    assert TOXICITY.failure_modes_of(TOXICITY.spec) == (*TOXICITY.failure_modes, *svm_only)
+    logistic = _spec("logistic")  # the minilm family's head
+    assert TOXICITY.failure_modes_of(logistic) == TOXICITY.failure_modes
+    assert PROMPT_INJECTION.failure_modes_of(PROMPT_INJECTION.spec) == (
+        PROMPT_INJECTION.failure_modes
+    )
+
+
+def test_the_shipped_cards_name_the_weaknesses_of_their_own_head() -> None:
+    models = Path(bastion.detectors.__file__).parent / "models"
+    for name in ("toxicity", "toxicity-minilm"):
+        _, meta = load_model(models / f"{name}.npz")
+        spec = dataclasses.replace(TOXICITY.spec, loss=meta["fit"]["loss"])
+        assert meta["failure_modes"] == list(TOXICITY.failure_modes_of(spec))
+        card = (models / f"{name}.md").read_text(encoding="utf-8")
+        assert ("The SVM head" in card) == (meta["fit"]["loss"] == "hinge")
 
 
 def test_a_hinge_head_learns_the_classes() -> None:

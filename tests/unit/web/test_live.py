@@ -12,7 +12,7 @@ import pytest
 
 from bastion.core import GuardRequest, GuardResult
 from bastion.guard import Guard
-from bastion.server._live import FeedMetrics, LiveFeed, sse, summarise
+from bastion.server._live import FeedMetrics, IntervalTotals, LiveFeed, Tick, sse
 from bastion.stores import MemorySignalStore, load_signals
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -52,6 +52,14 @@ def feed_for(guard: Guard, clock: Callable[[], float], **options: int) -> LiveFe
         clock=clock,
         **options,  # type: ignore[arg-type]
     )
+
+
+def summarise(observed: list[tuple[float, GuardResult]], interval_s: float) -> Tick:
+    """The figures of an interval in which *observed* (time, result) came."""
+    totals = IntervalTotals()
+    for at, result in observed:
+        totals.add(at, result)
+    return totals.summary(interval_s)
 
 
 def test_a_tick_summarises_every_result_of_the_interval(
